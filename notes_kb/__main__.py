@@ -1,0 +1,3 @@
+from notes_kb.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""`import` and `status`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from notes_kb.cli.app import app, check_format, db_path, open_index
+from notes_kb.errors import ExitStatus
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A Rich progress bar on a terminal; nothing at all when stderr is not one."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from notes_kb import render
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=render.err_console(),
+        transient=True,
+    )
+    task = bar.add_task(label, total=None)
+    started = False
+
+    def update(done: int, total: int) -> None:
+        nonlocal started
+        if total == 0:
+            return
+        if not started:
+            bar.start()
+            started = True
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if started:
+            bar.stop()
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files of notes.", show_default=False)],
+    full: Annotated[bool, typer.Option("--full", help="Re-parse every note.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 3 if any file failed.")] = False,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Skip files or folders matching a glob.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Index notes folders (incremental: only changed files are read)."""
+    from notes_kb import render
+    from notes_kb.importer import guarded_import
+
+    fmt = check_format(fmt, ("table", "json"))
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        render.error(f"no such file or folder: {missing[0]}")
+        raise typer.Exit(int(ExitStatus.USAGE))
+    conn = open_index(create=True)
+    with _progress("importing") as progress:
+        report = guarded_import(
+            conn, db_path(), [str(p) for p in paths], full=full, exclude=exclude or (),
+            progress=progress,
+        )
+    if fmt == "json":
+        render.emit_json(report.as_dict())
+    else:
+        for failure in report.failed:
+            render.warn(f"{failure.path}: {failure.error}")
+        render.info(str(report))
+    if strict and report.failed:
+        raise typer.Exit(int(ExitStatus.PARTIAL))
+
+
+@app.command()
+def status(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Where the index is, what it holds, and when each source was imported."""
+    from notes_kb import render
+    from notes_kb.store.read import status as read_status
+
+    fmt = check_format(fmt, ("table", "json"))
+    path = db_path()
+    if not path.exists():
+        info = {"index": str(path), "exists": False, "notes": 0, "sources": []}
+    else:
+        info = {"index": str(path), "exists": True, **read_status(open_index())}
+    if fmt == "json":
+        render.emit_json(info)
+        return
+    lines = [f"index: {info['index']}" + ("" if info["exists"] else " (not created yet)")]
+    if info["exists"]:
+        lines.append(
+            f"notes: {info['notes']}  tags: {info['tags']}  authors: {info['authors']}  "
+            f"links: {info['links']}  drafts: {info['drafts']}  revisit: {info['revisit']}"
+        )
+        if info["with_errors"]:
+            lines.append(f"notes with unreadable frontmatter: {info['with_errors']}")
+        for src in info["sources"]:
+            lines.append(f"source: {src['path']}  ({src['notes']} notes, imported {src['last_import']})")
+    for line in lines:
+        render.write(render.safe_line(line) + "\n")

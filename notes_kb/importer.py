@@ -1,0 +1,251 @@
+"""scan -> read/parse -> store, in one transaction. Returns an ImportReport."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from notes_kb.errors import ImportLocked
+from notes_kb.model import Failure, ImportReport
+from notes_kb.records import read_task
+from notes_kb.scan import FileStat, ScanProblem, scan
+from notes_kb.store import write
+
+PARALLEL_THRESHOLD = 300
+BATCH = 500
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class Plan:
+    roots: list[str]
+    to_read: list[tuple[FileStat, str, str | None]] = field(default_factory=list)
+    unchanged: int = 0
+    missing: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # path -> (id, hash)
+    problems: list[ScanProblem] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_read and not self.missing
+
+
+def _in_scope(path: str, root: str, root_is_dir: bool) -> bool:
+    return path.startswith(root.rstrip(os.sep) + os.sep) if root_is_dir else path == root
+
+
+def plan(
+    conn: sqlite3.Connection,
+    roots: Sequence[str],
+    *,
+    full: bool = False,
+    exclude: Iterable[str] = (),
+) -> Plan:
+    """Compare the folders with the index by stat only: what must be read, what went away."""
+    abs_roots = [os.path.abspath(r) for r in roots]
+    result = Plan(abs_roots)
+    known: dict[str, tuple[int, int, int, str | None]] = {}
+    for root in abs_roots:
+        if os.path.isdir(root):
+            prefix = root.rstrip(os.sep) + os.sep
+            rows = conn.execute(
+                "SELECT path, id, mtime_ns, size, hash FROM notes "
+                "WHERE substr(path, 1, ?) = ?",
+                (len(prefix), prefix),
+            )
+        else:
+            rows = conn.execute(
+                "SELECT path, id, mtime_ns, size, hash FROM notes WHERE path = ?", (root,)
+            )
+        for path, note_id, mtime_ns, size, digest in rows:
+            known[path] = (note_id, mtime_ns, size, digest)
+    seen: set[str] = set()
+    for root in abs_roots:
+        for fs in scan([root], exclude=exclude, problems=result.problems):
+            if fs.path in seen:
+                continue
+            seen.add(fs.path)
+            old = known.get(fs.path)
+            if old is None:
+                result.to_read.append((fs, root, None))
+            elif full:
+                result.to_read.append((fs, root, ""))  # known, but re-parse whatever its hash
+            elif old[1] == fs.mtime_ns and old[2] == fs.size:
+                result.unchanged += 1
+            else:
+                result.to_read.append((fs, root, old[3]))
+    for path, (note_id, _m, _s, digest) in known.items():
+        if path not in seen:
+            result.missing[path] = (note_id, digest)
+    return result
+
+
+@contextmanager
+def import_lock(db_path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock beside the index, so two imports never interleave."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                yield False
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(fd)
+
+
+def run_import(
+    conn: sqlite3.Connection,
+    roots: Sequence[str],
+    *,
+    full: bool = False,
+    exclude: Iterable[str] = (),
+    progress: Progress | None = None,
+    revisit_tag: str = "revisit",
+    workers: int | None = None,
+    precomputed: Plan | None = None,
+) -> ImportReport:
+    """Bring the index in line with the folders. Callers hold `import_lock`."""
+    started = time.perf_counter()
+    work = precomputed or plan(conn, roots, full=full, exclude=exclude)
+    report = ImportReport(unchanged=work.unchanged)
+    report.failed.extend(Failure(p.path, p.error) for p in work.problems)
+    missing_by_hash: dict[str, tuple[str, int]] = {}
+    for path, (note_id, digest) in work.missing.items():
+        if digest:
+            missing_by_hash.setdefault(digest, (path, note_id))
+    moved_from: set[str] = set()
+    total = len(work.to_read)
+    done = 0
+    if progress:
+        progress(0, total)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        batch: list[dict[str, Any]] = []
+        touched: list[tuple[int, int, int, int]] = []
+        ids = _ids(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
+        t_read = time.perf_counter()
+        for path, kind, payload in _read_all(work.to_read, revisit_tag, workers):
+            done += 1
+            if kind == "failed":
+                report.failed.append(Failure(path, payload))
+            elif kind == "same":
+                digest, stat = payload
+                touched.append((stat[0], stat[1], stat[2], ids[path]))
+                report.unchanged += 1
+            else:
+                record = payload
+                if record.get("error"):
+                    report.failed.append(Failure(path, record["error"]))
+                old = missing_by_hash.pop(record["hash"], None) if path not in ids else None
+                if old is not None:
+                    write.move_note(conn, old[1], record)
+                    moved_from.add(old[0])
+                    report.moved += 1
+                else:
+                    batch.append(record)
+                    if path in ids:
+                        report.updated += 1
+                    else:
+                        report.added += 1
+                if len(batch) >= BATCH:
+                    write.write_notes(conn, batch)
+                    batch = []
+            if progress and (done % 50 == 0 or done == total):
+                progress(done, total)
+        write.write_notes(conn, batch)
+        write.touch(conn, touched)
+        gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
+        write.delete_notes(conn, gone)
+        report.removed = len(gone)
+        if report.changed or full:
+            write.resolve_links(conn)
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        for root in work.roots:
+            write.record_source(conn, root, now)
+        write.set_state(conn, "last_import", now)
+        if report.changed:
+            write.set_state(conn, "generation", str(time.time_ns()))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ids(conn: sqlite3.Connection, paths: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(paths), 500):
+        chunk = paths[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        out.update(conn.execute(f"SELECT path, id FROM notes WHERE path IN ({marks})", chunk))
+    return out
+
+
+def _read_all(
+    to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int | None
+) -> Iterator[tuple[str, str, Any]]:
+    tasks = [(fs.path, root, known, revisit_tag) for fs, root, known in to_read]
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if len(tasks) < PARALLEL_THRESHOLD or count < 2:
+        for task in tasks:
+            yield read_task(task)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
+    with ctx.Pool(count) as pool:
+        yield from pool.imap(read_task, tasks, chunksize=64)
+
+
+def sources(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT path FROM sources ORDER BY path")]
+
+
+def refresh(
+    conn: sqlite3.Connection, db_path: Path, *, revisit_tag: str = "revisit"
+) -> ImportReport | None:
+    """Before a query: re-import the known sources if a stat walk shows changes.
+
+    Returns None when nothing changed or another import holds the lock (the current
+    index is then used as it is).
+    """
+    roots = [r for r in sources(conn) if os.path.exists(r)]
+    if not roots:
+        return None
+    work = plan(conn, roots)
+    if work.empty:
+        return None
+    with import_lock(db_path, wait=False) as locked:
+        if not locked:
+            return None
+        return run_import(conn, roots, revisit_tag=revisit_tag)
+
+
+def guarded_import(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    roots: Sequence[str],
+    *,
+    wait: bool = True,
+    **kwargs: Any,
+) -> ImportReport:
+    with import_lock(db_path, wait=wait) as locked:
+        if not locked:
+            raise ImportLocked(f"another import is running on {db_path}")
+        return run_import(conn, roots, **kwargs)

@@ -1,0 +1,103 @@
+"""One file -> one index record (read, hash, parse). Runs in worker processes during import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from typing import Any
+
+from notes_kb.errors import NotesKbError
+from notes_kb.model import Note
+from notes_kb.parse import parse_bytes
+
+MAX_NOTE_BYTES = 64 * 1024 * 1024
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_record(
+    path: str, source: str, known_hash: str | None = None, revisit_tag: str = "revisit"
+) -> tuple[str, Any]:
+    """("record", dict) | ("same", (hash, stat)) | ("failed", reason)."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size > MAX_NOTE_BYTES:
+                return "failed", f"file is larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB"
+            data = fh.read()
+    except FileNotFoundError:
+        return "failed", "file vanished before it could be read"
+    except OSError as exc:
+        return "failed", f"cannot read: {exc.strerror or exc}"
+    digest = file_hash(data)
+    stat = (st.st_mtime_ns, st.st_size, st.st_ino)
+    if known_hash is not None and digest == known_hash:
+        return "same", (digest, stat)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    try:
+        note = parse_bytes(data, stem, revisit_tag=revisit_tag)
+    except NotesKbError as exc:
+        return "failed", str(exc)
+    except RecursionError:
+        return "failed", "note is nested too deeply to parse"
+    return "record", to_record(note, path, source, stat, digest)
+
+
+def to_record(
+    note: Note, path: str, source: str, stat: tuple[int, int, int], digest: str
+) -> dict[str, Any]:
+    folder = os.path.dirname(path)
+    links = []
+    for link in note.links:
+        if link.kind == "internal":
+            resolved = os.path.normpath(os.path.join(folder, link.target))
+        elif link.kind == "wiki":
+            resolved = os.path.basename(link.target).removesuffix(".md").casefold()
+        else:
+            resolved = ""
+        links.append((link.kind, link.target, resolved, link.domain, link.text, link.origin))
+    return {
+        "path": path,
+        "source": source,
+        "stem": os.path.splitext(os.path.basename(path))[0].casefold(),
+        "title": note.title,
+        "body": note.body,
+        "tags": _json(list(note.tags)),
+        "authors": _json(list(note.authors)),
+        "categories": _json(list(note.categories)),
+        "fm_format": note.fm_format,
+        "draft": int(note.draft),
+        "revisit": int(note.revisit),
+        "revisit_after": note.revisit_after,
+        "lastmod": note.lastmod,
+        "date": note.dates.get("date"),
+        "created": note.dates.get("created"),
+        "updated": note.dates.get("updated"),
+        "meta": _json(note.meta),
+        "error": note.error,
+        "warnings": _json(list(note.warnings)) if note.warnings else None,
+        "mtime_ns": stat[0],
+        "size": stat[1],
+        "inode": stat[2],
+        "hash": digest,
+        "indexed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "_tags": list(note.tags),
+        "_authors": list(note.authors),
+        "_categories": list(note.categories),
+        "_links": links,
+    }
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def read_task(args: tuple[str, str, str | None, str]) -> tuple[str, str, Any]:
+    """Process-pool entry point."""
+    path, source, known, revisit_tag = args
+    kind, payload = read_record(path, source, known, revisit_tag)
+    return path, kind, payload

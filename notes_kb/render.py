@@ -1,0 +1,293 @@
+"""The only place that formats output: Rich tables and json/jsonl/csv/paths writers.
+
+Text from notes is data: it is never parsed as Rich markup, and control characters
+(ESC, BEL, CR, C1 codes...) are shown as visible symbols in every mode except JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+FORMATS = ("table", "json", "jsonl", "csv", "paths")
+SNIPPET_OPEN = "\x02"
+SNIPPET_CLOSE = "\x03"
+
+_CONTROL = {c: 0x2400 + c for c in range(32)}
+_CONTROL[0x7F] = 0x2421
+_CONTROL.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+_KEEP_LINES = dict(_CONTROL)
+del _KEEP_LINES[ord("\n")]
+_KEEP_LINES[ord("\t")] = ord(" ")
+# Bidirectional overrides can make text display as something else.
+for _cp in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)):
+    _CONTROL[_cp] = 0xFFFD
+    _KEEP_LINES[_cp] = 0xFFFD
+
+
+def safe(text: Any, *, multiline: bool = False) -> str:
+    """Neutralise control characters: one line unless `multiline`."""
+    value = "" if text is None else str(text)
+    return value.translate(_KEEP_LINES if multiline else _CONTROL)
+
+
+def safe_line(text: Any) -> str:
+    """One-line cell text: newlines and tabs become spaces, other controls visible."""
+    value = "" if text is None else str(text)
+    return safe(value.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
+
+
+_console: Console | None = None
+_err_console: Console | None = None
+_no_color = False
+
+
+def set_no_color(flag: bool) -> None:
+    global _no_color, _console, _err_console
+    _no_color = flag
+    _console = _err_console = None
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def console() -> Console:
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(no_color=_no_color or None, highlight=False, emoji=False, markup=False)
+    return _console
+
+
+def err_console() -> Console:
+    global _err_console
+    if _err_console is None:
+        from rich.console import Console
+
+        _err_console = Console(
+            stderr=True, no_color=_no_color or None, highlight=False, emoji=False, markup=False
+        )
+    return _err_console
+
+
+def error(message: str) -> None:
+    """One line on stderr: `notes-kb: message`."""
+    err_console().print(_styled("notes-kb: ", "bold red") + _plain(safe_line(message)))
+
+
+def warn(message: str) -> None:
+    err_console().print(_styled("notes-kb: ", "yellow") + _plain(safe_line(message)))
+
+
+def info(message: str) -> None:
+    err_console().print(_plain(safe_line(message)), style="dim")
+
+
+def _plain(text: str) -> Text:
+    from rich.text import Text
+
+    return Text(text)
+
+
+def _styled(text: str, style: str) -> Text:
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+
+
+# -- notes -----------------------------------------------------------------------------------
+
+NOTE_FIELDS = (
+    "path",
+    "title",
+    "authors",
+    "tags",
+    "categories",
+    "draft",
+    "revisit",
+    "revisit_after",
+    "lastmod",
+    "date",
+    "links",
+)
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: row.get(k) for k in NOTE_FIELDS}
+    for extra in ("score", "snippet", "suggestion", "age_days"):
+        if extra in row:
+            value = row[extra]
+            if extra == "snippet" and isinstance(value, str):
+                value = value.replace(SNIPPET_OPEN, "").replace(SNIPPET_CLOSE, "")
+            out[extra] = value
+    return out
+
+
+def emit_notes(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    *,
+    null: bool = False,
+    summary: str | None = None,
+    columns: Sequence[str] = ("title", "tags", "lastmod", "path"),
+) -> None:
+    if fmt == "json":
+        write(json.dumps([public(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        write("".join(json.dumps(public(r), ensure_ascii=False) + "\n" for r in rows))
+    elif fmt == "paths":
+        end = "\0" if null else "\n"
+        write("".join((r["path"] if null else safe_line(r["path"])) + end for r in rows))
+    elif fmt == "csv":
+        _csv(rows)
+    else:
+        _table(rows, summary, columns)
+
+
+def _csv(rows: Sequence[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    fields = list(NOTE_FIELDS)
+    extra = [k for k in ("score", "snippet") if rows and k in rows[0]]
+    writer.writerow(fields + extra)
+    for row in rows:
+        pub = public(row)
+        writer.writerow([_csv_cell(pub.get(k)) for k in fields + extra])
+    write(buf.getvalue())
+
+
+def _csv_cell(value: Any) -> str:
+    if isinstance(value, list):
+        return safe_line("; ".join(str(v) for v in value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return safe_line(value)
+
+
+def snippet_text(snippet: str) -> Text:
+    """A search snippet with the matched words highlighted; note text never becomes markup."""
+    from rich.text import Text
+
+    text = Text()
+    hot = False
+    for part in _split_markers(snippet):
+        if part == SNIPPET_OPEN:
+            hot = True
+        elif part == SNIPPET_CLOSE:
+            hot = False
+        else:
+            text.append(safe_line(part), style="bold yellow" if hot else "")
+    return text
+
+
+def _split_markers(snippet: str) -> Iterable[str]:
+    buf = ""
+    for ch in snippet:
+        if ch in (SNIPPET_OPEN, SNIPPET_CLOSE):
+            if buf:
+                yield buf
+            buf = ""
+            yield ch
+        else:
+            buf += ch
+    if buf:
+        yield buf
+
+
+def _short_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("..") else path
+
+
+def _table(rows: Sequence[dict[str, Any]], summary: str | None, columns: Sequence[str]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
+    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
+    hits = bool(rows) and "snippet" in rows[0]
+    for col in columns:
+        if col == "title":
+            table.add_column("title", style="bold", ratio=3, overflow="fold")
+        elif col == "path":
+            table.add_column("path", style="cyan", ratio=2, overflow="fold")
+        elif col == "lastmod":
+            table.add_column("lastmod", no_wrap=True, width=10)
+        elif col == "tags":
+            table.add_column("tags", style="green", ratio=2, overflow="fold")
+        else:
+            table.add_column(col, overflow="fold")
+    for row in rows:
+        cells: list[Text] = []
+        for col in columns:
+            if col == "title":
+                title = Text(safe_line(row.get("title")))
+                if row.get("draft"):
+                    title.append(" (draft)", style="dim")
+                if hits and row.get("snippet"):
+                    title.append("\n")
+                    title.append_text(snippet_text(row["snippet"]))
+                cells.append(title)
+            elif col == "path":
+                cells.append(Text(safe_line(_short_path(row["path"]))))
+            elif col == "lastmod":
+                cells.append(Text(safe_line((row.get("lastmod") or "")[:10])))
+            elif col == "tags":
+                cells.append(Text(safe_line(" ".join(row.get("tags") or []))))
+            else:
+                value = row.get(col)
+                cells.append(Text(safe_line("" if value is None else value)))
+        table.add_row(*cells)
+    if rows:
+        out.print(table)
+    if summary:
+        out.print(Text(summary, style="dim"))
+
+
+def emit_counts(
+    rows: Sequence[tuple[str, int]], fmt: str, key: str, *, title: str | None = None
+) -> None:
+    if fmt == "json":
+        write(json.dumps([{key: k, "count": n} for k, n in rows], ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        write("".join(json.dumps({key: k, "count": n}, ensure_ascii=False) + "\n" for k, n in rows))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([key, "count"])
+        writer.writerows((safe_line(k), n) for k, n in rows)
+        write(buf.getvalue())
+    elif fmt == "paths":
+        write("".join(safe_line(k) + "\n" for k, _n in rows))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=True, header_style="bold", title=title)
+        table.add_column(key, style="green", overflow="fold")
+        table.add_column("count", justify="right")
+        for k, n in rows:
+            table.add_row(Text(safe_line(k)), Text(str(n)))
+        console().print(table)
+
+
+def emit_json(value: Any) -> None:
+    write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")

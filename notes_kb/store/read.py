@@ -1,0 +1,275 @@
+"""Reads from the index with plain sqlite3: lean enough for the query path."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from notes_kb.errors import AmbiguousNote, NoteNotFound
+from notes_kb.store.querysql import Compiled
+from notes_kb.values import to_iso
+
+SNIPPET_OPEN = "\x02"
+SNIPPET_CLOSE = "\x03"
+SORTS = ("relevance", "lastmod", "title", "path")
+_ROW_COLUMNS = (
+    "id, path, title, tags, authors, categories, draft, revisit, revisit_after, lastmod, date, "
+    "error"
+)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _date(value: Any) -> str | None:
+    return to_iso(value) if isinstance(value, str) else None
+
+
+def prepare(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Register the SQL functions the query compiler uses."""
+    conn.create_function(
+        "casefold", 1, lambda v: v.casefold() if isinstance(v, str) else v, deterministic=True
+    )
+    conn.create_function("nkb_date", 1, _date, deterministic=True)
+    conn.create_function("nkb_number", 1, _number, deterministic=True)
+    return conn
+
+
+def _order(sort: str, reverse: bool, ranked: bool) -> str:
+    if sort == "relevance" and not ranked:
+        sort = "lastmod"
+    if sort == "relevance":
+        clause = "score ASC, n.id ASC"
+        return clause.replace("ASC", "DESC") if reverse else clause
+    if sort == "lastmod":
+        direction = "ASC" if reverse else "DESC"
+        return f"n.lastmod IS NULL, n.lastmod {direction}, n.id"
+    if sort == "title":
+        direction = "DESC" if reverse else "ASC"
+        return f"casefold(n.title) {direction}, n.id"
+    direction = "DESC" if reverse else "ASC"
+    return f"n.path {direction}"
+
+
+def find(
+    conn: sqlite3.Connection,
+    q: Compiled,
+    *,
+    sort: str = "relevance",
+    reverse: bool = False,
+    limit: int | None = None,
+    snippets: bool = True,
+) -> list[dict[str, Any]]:
+    """Ranked note dicts (+ score and snippet when the query has words)."""
+    limit_sql = f" LIMIT {int(limit)}" if limit is not None and limit >= 0 else ""
+    ranked = q.fts is not None or q.rank_fts is not None
+    order = _order(sort, reverse, ranked)
+    if q.fts is not None:
+        sql = (
+            "SELECT n.id, f.rank AS score FROM notes_fts f JOIN notes n ON n.id = f.rowid "
+            f"WHERE notes_fts MATCH ? AND {q.where} ORDER BY {order}{limit_sql}"
+        )
+        params: list[Any] = [q.fts, *q.params]
+    elif q.rank_fts is not None:
+        sql = (
+            "SELECT n.id, coalesce(r.rank, 0) AS score FROM notes n LEFT JOIN "
+            "(SELECT rowid, rank FROM notes_fts WHERE notes_fts MATCH ?) r ON r.rowid = n.id "
+            f"WHERE {q.where} ORDER BY {order}{limit_sql}"
+        )
+        params = [q.rank_fts, *q.params]
+    else:
+        sql = f"SELECT n.id, NULL AS score FROM notes n WHERE {q.where} ORDER BY {order}{limit_sql}"
+        params = list(q.params)
+    hits = conn.execute(sql, params).fetchall()
+    ids = [h[0] for h in hits]
+    rows = notes_by_id(conn, ids)
+    match = q.fts or q.rank_fts
+    snips = _snippets(conn, match, ids) if snippets and match and ids else {}
+    out = []
+    for note_id, score in hits:
+        row = rows[note_id]
+        if ranked:
+            row["score"] = round(-score, 4) if score is not None else 0.0
+            row["snippet"] = snips.get(note_id, "")
+        out.append(row)
+    return out
+
+
+def count(conn: sqlite3.Connection, q: Compiled) -> int:
+    if q.fts is not None:
+        sql = (
+            "SELECT count(*) FROM notes_fts f JOIN notes n ON n.id = f.rowid "
+            f"WHERE notes_fts MATCH ? AND {q.where}"
+        )
+        return int(conn.execute(sql, [q.fts, *q.params]).fetchone()[0])
+    return int(conn.execute(f"SELECT count(*) FROM notes n WHERE {q.where}", q.params).fetchone()[0])
+
+
+def _snippets(conn: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, str]:
+    marks = ",".join("?" for _ in ids)
+    sql = (
+        f"SELECT rowid, snippet(notes_fts, 1, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 14) "
+        f"FROM notes_fts WHERE notes_fts MATCH ? AND rowid IN ({marks})"
+    )
+    return {rowid: text for rowid, text in conn.execute(sql, [match, *ids])}
+
+
+def notes_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        for row in conn.execute(f"SELECT {_ROW_COLUMNS} FROM notes WHERE id IN ({marks})", chunk):
+            out[row[0]] = _note_dict(row)
+        links: dict[int, list[str]] = {}
+        for note_id, target in conn.execute(
+            f"SELECT note_id, target FROM links WHERE note_id IN ({marks}) ORDER BY rowid", chunk
+        ):
+            links.setdefault(note_id, []).append(target)
+        for note_id, targets in links.items():
+            out[note_id]["links"] = targets
+    return out
+
+
+def _note_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    (note_id, path, title, tags, authors, categories, draft, revisit, after, lastmod, date, error) = row
+    return {
+        "id": note_id,
+        "path": path,
+        "title": title,
+        "authors": json.loads(authors or "[]"),
+        "tags": json.loads(tags or "[]"),
+        "categories": json.loads(categories or "[]"),
+        "draft": bool(draft),
+        "revisit": bool(revisit),
+        "revisit_after": after,
+        "lastmod": lastmod,
+        "date": date,
+        "links": [],
+        "error": error,
+    }
+
+
+def note_detail(conn: sqlite3.Connection, note_id: int) -> dict[str, Any]:
+    """Everything `show` needs: the note dict, body, frontmatter, outgoing links, backlinks."""
+    row = notes_by_id(conn, [note_id])[note_id]
+    body, meta, fmt, warnings = conn.execute(
+        "SELECT body, meta, fm_format, warnings FROM notes WHERE id = ?", (note_id,)
+    ).fetchone()
+    row["body"] = body
+    row["meta"] = json.loads(meta or "{}")
+    row["format"] = fmt
+    row["warnings"] = json.loads(warnings) if warnings else []
+    row["outgoing"] = [
+        {"kind": k, "target": t, "domain": d, "text": x, "note": p}
+        for k, t, d, x, p in conn.execute(
+            "SELECT l.kind, l.target, l.domain, l.text, m.path FROM links l "
+            "LEFT JOIN notes m ON m.id = l.target_id WHERE l.note_id = ? ORDER BY l.rowid",
+            (note_id,),
+        )
+    ]
+    row["backlinks"] = [
+        {"path": p, "title": t}
+        for p, t in conn.execute(
+            "SELECT DISTINCT m.path, m.title FROM links l JOIN notes m ON m.id = l.note_id "
+            "WHERE l.target_id = ? AND m.id != ? ORDER BY m.title",
+            (note_id, note_id),
+        )
+    ]
+    return row
+
+
+def resolve_note(conn: sqlite3.Connection, ref: str) -> int:
+    """A note by path, file name, title, or a unique prefix of one of them."""
+    import os
+
+    ref_path = os.path.abspath(os.path.expanduser(ref))
+    row = conn.execute("SELECT id FROM notes WHERE path = ?", (ref_path,)).fetchone()
+    if row:
+        return int(row[0])
+    low = ref.casefold()
+    stem = os.path.basename(low).removesuffix(".md")
+    for sql, args in (
+        ("SELECT id, path FROM notes WHERE stem = ?", (stem,)),
+        ("SELECT id, path FROM notes WHERE casefold(title) = ?", (low,)),
+        ("SELECT id, path FROM notes WHERE path LIKE ? ESCAPE '\\'", ("%/" + _esc(ref),)),
+        (
+            "SELECT id, path FROM notes WHERE substr(stem, 1, ?) = ? "
+            "OR substr(casefold(title), 1, ?) = ?",
+            (len(low), low, len(low), low),
+        ),
+    ):
+        found = conn.execute(sql + " ORDER BY path LIMIT 21", args).fetchall()
+        if len(found) == 1:
+            return int(found[0][0])
+        if len(found) > 1:
+            raise AmbiguousNote(
+                f"{ref!r} matches {len(found)} notes; be more specific", [p for _i, p in found]
+            )
+    raise NoteNotFound(f"no note matches {ref!r}")
+
+
+def _esc(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def facet_counts(conn: sqlite3.Connection, facet: str) -> list[tuple[str, int]]:
+    """(value as most often written, note count) for tags, authors or categories."""
+    table, column = {
+        "tags": ("note_tags", "tag"),
+        "authors": ("note_authors", "author"),
+        "categories": ("note_categories", "category"),
+    }[facet]
+    sql = (
+        f"SELECT {column}, count(DISTINCT note_id) FROM {table} GROUP BY {column}_lc "
+        f"ORDER BY count(DISTINCT note_id) DESC, {column}_lc"
+    )
+    return [(value, n) for value, n in conn.execute(sql)]
+
+
+def domain_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    sql = (
+        "SELECT domain, count(*) FROM links WHERE kind = 'url' AND domain != '' "
+        "GROUP BY domain ORDER BY count(*) DESC, domain"
+    )
+    return [(d, n) for d, n in conn.execute(sql)]
+
+
+def broken_links(conn: sqlite3.Connection) -> list[dict[str, str]]:
+    sql = (
+        "SELECT n.path, n.title, l.kind, l.target FROM links l JOIN notes n ON n.id = l.note_id "
+        "WHERE l.kind IN ('wiki', 'internal') AND l.target_id IS NULL ORDER BY n.path, l.rowid"
+    )
+    return [
+        {"path": p, "title": t, "kind": k, "target": x} for p, t, k, x in conn.execute(sql)
+    ]
+
+
+def status(conn: sqlite3.Connection) -> dict[str, Any]:
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    return {
+        "notes": one("SELECT count(*) FROM notes"),
+        "tags": one("SELECT count(DISTINCT tag_lc) FROM note_tags"),
+        "authors": one("SELECT count(DISTINCT author_lc) FROM note_authors"),
+        "links": one("SELECT count(*) FROM links"),
+        "drafts": one("SELECT count(*) FROM notes WHERE draft = 1"),
+        "revisit": one("SELECT count(*) FROM notes WHERE revisit = 1"),
+        "with_errors": one("SELECT count(*) FROM notes WHERE error IS NOT NULL"),
+        "sources": [
+            {"path": p, "last_import": t, "notes": c}
+            for p, t, c in conn.execute("SELECT path, last_import, notes FROM sources ORDER BY path")
+        ],
+    }

@@ -1,0 +1,179 @@
+"""Writes to the index. Callers hold the transaction; every function here is one step in it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+NOTE_COLUMNS = (
+    "path",
+    "source",
+    "stem",
+    "title",
+    "body",
+    "tags",
+    "authors",
+    "categories",
+    "fm_format",
+    "draft",
+    "revisit",
+    "revisit_after",
+    "lastmod",
+    "date",
+    "created",
+    "updated",
+    "meta",
+    "error",
+    "warnings",
+    "mtime_ns",
+    "size",
+    "inode",
+    "hash",
+    "indexed_at",
+)
+_INSERT = (
+    f"INSERT INTO notes ({', '.join(NOTE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in NOTE_COLUMNS)})"
+)
+_UPDATE = f"UPDATE notes SET {', '.join(c + ' = ?' for c in NOTE_COLUMNS)} WHERE id = ?"
+_CHILD_TABLES = ("note_tags", "note_authors", "note_categories", "links")
+
+
+def write_notes(conn: sqlite3.Connection, records: Sequence[dict[str, Any]]) -> None:
+    """Insert or replace notes by path, with their tags, authors, categories and links."""
+    if not records:
+        return
+    paths = [r["path"] for r in records]
+    existing = _ids_by_path(conn, paths)
+    inserts = [r for r in records if r["path"] not in existing]
+    updates = [r for r in records if r["path"] in existing]
+    if updates:
+        ids = [existing[r["path"]] for r in updates]
+        delete_children(conn, ids)
+        conn.executemany(_UPDATE, [(*_values(r), existing[r["path"]]) for r in updates])
+    if inserts:
+        conn.executemany(_INSERT, [_values(r) for r in inserts])
+        existing.update(_ids_by_path(conn, [r["path"] for r in inserts]))
+    tags: list[tuple[int, str, str]] = []
+    authors: list[tuple[int, str, str]] = []
+    categories: list[tuple[int, str, str]] = []
+    links: list[tuple[Any, ...]] = []
+    for r in records:
+        note_id = existing[r["path"]]
+        tags += [(note_id, t, t.casefold()) for t in r["_tags"]]
+        authors += [(note_id, a, a.casefold()) for a in r["_authors"]]
+        categories += [(note_id, c, c.casefold()) for c in r["_categories"]]
+        links += [(note_id, *link) for link in r["_links"]]
+    conn.executemany("INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)", tags)
+    conn.executemany(
+        "INSERT INTO note_authors (note_id, author, author_lc) VALUES (?, ?, ?)", authors
+    )
+    conn.executemany(
+        "INSERT INTO note_categories (note_id, category, category_lc) VALUES (?, ?, ?)",
+        categories,
+    )
+    conn.executemany(
+        "INSERT INTO links (note_id, kind, target, resolved, domain, text, origin) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        links,
+    )
+
+
+def _values(record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(record[c] for c in NOTE_COLUMNS)
+
+
+def _ids_by_path(conn: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(paths, 500):
+        marks = ",".join("?" for _ in chunk)
+        for note_id, path in conn.execute(
+            f"SELECT id, path FROM notes WHERE path IN ({marks})", chunk
+        ):
+            out[path] = note_id
+    return out
+
+
+def delete_children(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" for _ in chunk)
+        for table in _CHILD_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE note_id IN ({marks})", chunk)
+
+
+def delete_notes(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
+    delete_children(conn, ids)
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" for _ in chunk)
+        conn.execute(f"UPDATE links SET target_id = NULL WHERE target_id IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM notes WHERE id IN ({marks})", chunk)
+
+
+def move_note(conn: sqlite3.Connection, note_id: int, record: dict[str, Any]) -> None:
+    """A file that moved keeps its id (and so its backlinks); its row takes the new path."""
+    delete_children(conn, [note_id])
+    conn.execute(_UPDATE, (*_values(record), note_id))
+    conn.execute("UPDATE links SET target_id = NULL WHERE target_id = ?", (note_id,))
+    _insert_children(conn, note_id, record)
+
+
+def _insert_children(conn: sqlite3.Connection, note_id: int, r: dict[str, Any]) -> None:
+    conn.executemany(
+        "INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)",
+        [(note_id, t, t.casefold()) for t in r["_tags"]],
+    )
+    conn.executemany(
+        "INSERT INTO note_authors (note_id, author, author_lc) VALUES (?, ?, ?)",
+        [(note_id, a, a.casefold()) for a in r["_authors"]],
+    )
+    conn.executemany(
+        "INSERT INTO note_categories (note_id, category, category_lc) VALUES (?, ?, ?)",
+        [(note_id, c, c.casefold()) for c in r["_categories"]],
+    )
+    conn.executemany(
+        "INSERT INTO links (note_id, kind, target, resolved, domain, text, origin) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(note_id, *link) for link in r["_links"]],
+    )
+
+
+def touch(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
+    """Content unchanged (same hash) but the stat changed: remember the new stat."""
+    conn.executemany("UPDATE notes SET mtime_ns = ?, size = ?, inode = ? WHERE id = ?", rows)
+
+
+def resolve_links(conn: sqlite3.Connection) -> None:
+    """Point note-to-note links at their target notes where those exist."""
+    conn.execute(
+        "UPDATE links SET target_id = (SELECT n.id FROM notes n WHERE n.path = links.resolved "
+        "OR n.path = links.resolved || '.md') WHERE kind = 'internal' AND target_id IS NULL"
+    )
+    conn.execute(
+        "UPDATE links SET target_id = COALESCE("
+        "(SELECT n.id FROM notes n WHERE n.stem = links.resolved ORDER BY n.id LIMIT 1),"
+        "(SELECT n.id FROM notes n WHERE lower(n.title) = links.resolved ORDER BY n.id LIMIT 1)"
+        ") WHERE kind = 'wiki' AND target_id IS NULL"
+    )
+
+
+def record_source(conn: sqlite3.Connection, path: str, when: str) -> None:
+    count = conn.execute("SELECT count(*) FROM notes WHERE source = ?", (path,)).fetchone()[0]
+    conn.execute(
+        "INSERT INTO sources (path, last_import, notes) VALUES (?, ?, ?) "
+        "ON CONFLICT(path) DO UPDATE SET last_import = excluded.last_import, notes = excluded.notes",
+        (path, when, count),
+    )
+
+
+def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO state (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
