@@ -291,3 +291,49 @@ def emit_counts(
 
 def emit_json(value: Any) -> None:
     write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def emit_records(rows: Sequence[dict[str, Any]], fmt: str) -> None:
+    """Plain records (not notes) as json or jsonl."""
+    if fmt == "jsonl":
+        write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    else:
+        write(json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_pairs(rows: Sequence[tuple[str, str]], fmt: str, header: tuple[str, str]) -> None:
+    """Two-column listings (link, target) as table, csv or plain lines."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows((safe_line(a), safe_line(b)) for a, b in rows)
+        write(buf.getvalue())
+    elif fmt == "paths":
+        write("".join(safe_line(b) + "\n" for _a, b in rows))
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(show_header=True, header_style="bold")
+        table.add_column(header[0], style="dim", no_wrap=True)
+        table.add_column(header[1], style="cyan", overflow="fold")
+        for a, b in rows:
+            table.add_row(Text(safe_line(a)), Text(safe_line(b)))
+        console().print(table)
+
+
+def emit_tree(rows: Sequence[tuple[str, int]]) -> None:
+    """Nested tags as a Rich tree, children sorted as the rows are."""
+    from rich.text import Text
+    from rich.tree import Tree
+
+    root = Tree(Text("tags", style="bold"))
+    nodes: dict[str, Tree] = {}
+    for name, n in sorted(rows, key=lambda r: r[0].count("/")):
+        parent_key = name.rpartition("/")[0].casefold()
+        parent = nodes.get(parent_key, root)
+        label = Text(safe_line(name.rpartition("/")[2]), style="green")
+        label.append(f" {n}", style="dim")
+        nodes[name.casefold()] = parent.add(label)
+    console().print(root)

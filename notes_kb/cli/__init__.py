@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notes_kb.cli import cmd_import, cmd_query  # noqa: F401  (registers commands)
+from notes_kb.cli import cmd_import, cmd_listings, cmd_query  # noqa: F401  (registers commands)
 from notes_kb.cli.app import app
 
 

@@ -11,8 +11,23 @@ import typer
 
 from notes_kb.cli.app import app, check_format, db_path, open_index
 
+def complete_tags(incomplete: str) -> list[str]:
+    """Shell completion: tag names from the index."""
+    try:
+        from notes_kb.store.read import facet_counts
+
+        conn = open_index()
+        low = incomplete.casefold()
+        return [t for t, _n in facet_counts(conn, "tags") if t.casefold().startswith(low)]
+    except Exception:
+        return []
+
+
 TagOpt = Annotated[
-    list[str] | None, typer.Option("--tag", "-t", help="Only notes with this tag (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--tag", "-t", help="Only notes with this tag (repeatable).", autocompletion=complete_tags
+    ),
 ]
 AuthorOpt = Annotated[str | None, typer.Option("--author", "-a", help="Only notes by this author.")]
 LinkOpt = Annotated[str | None, typer.Option("--link", help="Only notes linking to this URL or domain.")]
@@ -166,53 +181,6 @@ def search(
         where=where, limit=limit, sort=sort, reverse=reverse, fmt=fmt, null=null,
         no_refresh=no_refresh, noun="hit",
     )
-
-
-def _facet(facet: str, key: str, fmt: str | None, sort: str, prefix: str | None, no_refresh: bool) -> None:
-    from notes_kb import render
-    from notes_kb.store.read import facet_counts
-
-    fmt = check_format(fmt)
-    rows = facet_counts(refreshed_index(no_refresh), facet)
-    if prefix:
-        low = prefix.casefold()
-        rows = [r for r in rows if r[0].casefold().startswith(low)]
-    if sort == "name":
-        rows.sort(key=lambda r: r[0].casefold())
-    elif sort != "count":
-        raise typer.BadParameter("use count or name", param_hint="--sort")
-    render.emit_counts(rows, fmt, key)
-
-
-@app.command()
-def tags(
-    prefix: Annotated[str | None, typer.Argument(help="Only tags starting with this.", show_default=False)] = None,
-    sort: Annotated[str, typer.Option("--sort", help="count or name.")] = "count",
-    fmt: FormatOpt = None,
-    no_refresh: NoRefreshOpt = False,
-) -> None:
-    """Tags with the number of notes carrying each."""
-    _facet("tags", "tag", fmt, sort, prefix, no_refresh)
-
-
-@app.command()
-def authors(
-    sort: Annotated[str, typer.Option("--sort", help="count or name.")] = "count",
-    fmt: FormatOpt = None,
-    no_refresh: NoRefreshOpt = False,
-) -> None:
-    """Authors with their note counts."""
-    _facet("authors", "author", fmt, sort, None, no_refresh)
-
-
-@app.command()
-def categories(
-    sort: Annotated[str, typer.Option("--sort", help="count or name.")] = "count",
-    fmt: FormatOpt = None,
-    no_refresh: NoRefreshOpt = False,
-) -> None:
-    """Categories with their note counts."""
-    _facet("categories", "category", fmt, sort, None, no_refresh)
 
 
 @app.command()

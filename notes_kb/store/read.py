@@ -273,3 +273,31 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
             for p, t, c in conn.execute("SELECT path, last_import, notes FROM sources ORDER BY path")
         ],
     }
+
+
+def orphans(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT n.id FROM notes n WHERE NOT EXISTS (SELECT 1 FROM links l "
+            "WHERE l.target_id = n.id AND l.note_id != n.id) ORDER BY casefold(n.title)"
+        )
+    ]
+    rows = notes_by_id(conn, ids)
+    return [rows[i] for i in ids]
+
+
+def tag_tree_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """Every tag and every parent of a nested tag (a for a/b), with distinct note counts."""
+    spelling: dict[str, str] = {}
+    notes: dict[str, set[int]] = {}
+    for note_id, tag in conn.execute("SELECT note_id, tag FROM note_tags"):
+        parts = tag.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            key = name.casefold()
+            spelling.setdefault(key, name)
+            notes.setdefault(key, set()).add(note_id)
+    rows = [(spelling[k], len(v)) for k, v in notes.items()]
+    rows.sort(key=lambda r: (-r[1], r[0].casefold()))
+    return rows
