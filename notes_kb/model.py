@@ -38,7 +38,9 @@ class Note:
     links: tuple[Link, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    error: str | None = None  # set when the frontmatter could not be read; the body is still indexed
+    error: str | None = (
+        None  # set when the frontmatter could not be read; the body is still indexed
+    )
 
     @property
     def lastmod(self) -> str | None:

@@ -266,7 +266,9 @@ def emit_counts(
     rows: Sequence[tuple[str, int]], fmt: str, key: str, *, title: str | None = None
 ) -> None:
     if fmt == "json":
-        write(json.dumps([{key: k, "count": n} for k, n in rows], ensure_ascii=False, indent=2) + "\n")
+        write(
+            json.dumps([{key: k, "count": n} for k, n in rows], ensure_ascii=False, indent=2) + "\n"
+        )
     elif fmt == "jsonl":
         write("".join(json.dumps({key: k, "count": n}, ensure_ascii=False) + "\n" for k, n in rows))
     elif fmt == "csv":

@@ -34,11 +34,15 @@ def show(detail: dict[str, Any]) -> None:
     if detail["draft"]:
         row("draft", "yes")
     if detail["revisit"]:
-        row("revisit", "yes" + (f", snoozed until {detail['revisit_after']}" if detail["revisit_after"] else ""))
+        row(
+            "revisit",
+            "yes"
+            + (f", snoozed until {detail['revisit_after']}" if detail["revisit_after"] else ""),
+        )
     if detail.get("error"):
         row("problem", detail["error"])
     out.print(Panel(meta, title=Text(safe_line(detail["title"]), style="bold"), title_align="left"))
-    # Markdown rendering treats the text as markdown, never as Rich markup; controls are neutralised.
+    # The body is rendered as markdown, never as Rich markup; controls are neutralised.
     out.print(Markdown(safe(detail["body"], multiline=True), hyperlinks=False))
     if detail["outgoing"]:
         out.print(Text("links", style="bold underline"))

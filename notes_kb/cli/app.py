@@ -83,8 +83,12 @@ state = State()
 def _root(
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="Index file (default: $NOTES_KB_DB or the user data folder).",
-                     envvar=None, show_default=False),
+        typer.Option(
+            "--db",
+            help="Index file (default: $NOTES_KB_DB or the user data folder).",
+            envvar=None,
+            show_default=False,
+        ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output, no colours.")] = False,
 ) -> None:
@@ -115,9 +119,13 @@ FormatOpt = Annotated[
 ]
 
 
-def check_format(fmt: str | None, allowed: tuple[str, ...] = ("table", "json", "jsonl", "csv", "paths")) -> str:
+def check_format(
+    fmt: str | None, allowed: tuple[str, ...] = ("table", "json", "jsonl", "csv", "paths")
+) -> str:
     if fmt is None or fmt == "":
         return "table"
     if fmt not in allowed:
-        raise typer.BadParameter(f"{fmt!r} is not one of: {', '.join(allowed)}", param_hint="--format")
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of: {', '.join(allowed)}", param_hint="--format"
+        )
     return fmt

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -53,7 +53,9 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 @app.command("import")
 def import_(
-    paths: Annotated[list[Path], typer.Argument(help="Folders or files of notes.", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Folders or files of notes.", show_default=False)
+    ],
     full: Annotated[bool, typer.Option("--full", help="Re-parse every note.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 if any file failed.")] = False,
     exclude: Annotated[
@@ -73,7 +75,11 @@ def import_(
     conn = open_index(create=True)
     with _progress("importing") as progress:
         report = guarded_import(
-            conn, db_path(), [str(p) for p in paths], full=full, exclude=exclude or (),
+            conn,
+            db_path(),
+            [str(p) for p in paths],
+            full=full,
+            exclude=exclude or (),
             progress=progress,
         )
     if fmt == "json":
@@ -96,6 +102,7 @@ def status(
 
     fmt = check_format(fmt, ("table", "json"))
     path = db_path()
+    info: dict[str, Any]
     if not path.exists():
         info = {"index": str(path), "exists": False, "notes": 0, "sources": []}
     else:
@@ -112,6 +119,8 @@ def status(
         if info["with_errors"]:
             lines.append(f"notes with unreadable frontmatter: {info['with_errors']}")
         for src in info["sources"]:
-            lines.append(f"source: {src['path']}  ({src['notes']} notes, imported {src['last_import']})")
+            lines.append(
+                f"source: {src['path']}  ({src['notes']} notes, imported {src['last_import']})"
+            )
     for line in lines:
         render.write(render.safe_line(line) + "\n")

@@ -13,9 +13,12 @@ from notes_kb.cli.cmd_query import FormatOpt, NoRefreshOpt, refreshed_index
 @app.command()
 def links(
     note: Annotated[
-        str | None, typer.Argument(help="A note: show its outgoing links and backlinks.", show_default=False)
+        str | None,
+        typer.Argument(help="A note: show its outgoing links and backlinks.", show_default=False),
     ] = None,
-    broken: Annotated[bool, typer.Option("--broken", help="Internal links whose target is missing.")] = False,
+    broken: Annotated[
+        bool, typer.Option("--broken", help="Internal links whose target is missing.")
+    ] = False,
     fmt: FormatOpt = None,
     no_refresh: NoRefreshOpt = False,
 ) -> None:
@@ -30,7 +33,9 @@ def links(
         if fmt in ("json", "jsonl"):
             render.emit_records(rows, fmt)
         else:
-            render.emit_pairs([(r["path"], r["target"]) for r in rows], fmt, ("path", "missing target"))
+            render.emit_pairs(
+                [(r["path"], r["target"]) for r in rows], fmt, ("path", "missing target")
+            )
         return
     if note:
         detail = read.note_detail(conn, read.resolve_note(conn, note))
@@ -89,7 +94,9 @@ def _facet(
 
 @app.command()
 def tags(
-    prefix: Annotated[str | None, typer.Argument(help="Only tags starting with this.", show_default=False)] = None,
+    prefix: Annotated[
+        str | None, typer.Argument(help="Only tags starting with this.", show_default=False)
+    ] = None,
     sort: Annotated[str, typer.Option("--sort", help="count or name.")] = "count",
     tree: Annotated[bool, typer.Option("--tree", help="Nested tags (a/b) as a tree.")] = False,
     fmt: FormatOpt = None,
@@ -117,5 +124,3 @@ def categories(
 ) -> None:
     """Categories with their note counts."""
     _facet("categories", "category", fmt, sort, None, no_refresh)
-
-

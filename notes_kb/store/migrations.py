@@ -65,7 +65,11 @@ def _m001_tables(db: Any) -> None:
     db["notes"].create_index(["path"], unique=True)
     db["notes"].create_index(["stem"])
     db["notes"].create_index(["lastmod"])
-    for table, column in (("note_tags", "tag"), ("note_authors", "author"), ("note_categories", "category")):
+    for table, column in (
+        ("note_tags", "tag"),
+        ("note_authors", "author"),
+        ("note_categories", "category"),
+    ):
         db[table].create(
             {"note_id": int, column: str, f"{column}_lc": str},
             foreign_keys=[("note_id", "notes", "id")],

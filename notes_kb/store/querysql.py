@@ -86,7 +86,8 @@ def _node(node: Node, params: list[Any], today: dt.date) -> str:
 
 
 def _exists(table: str, column: str, cond: str) -> str:
-    return f"EXISTS (SELECT 1 FROM {table} x WHERE x.note_id = n.id AND {cond.format(c='x.' + column)})"
+    test = cond.format(c="x." + column)
+    return f"EXISTS (SELECT 1 FROM {table} x WHERE x.note_id = n.id AND {test})"
 
 
 def _like_escape(value: str) -> str:
@@ -94,7 +95,10 @@ def _like_escape(value: str) -> str:
 
 
 def _note_ref(alias: str) -> str:
-    return f"({alias}.stem = ? OR casefold({alias}.title) = ? OR {alias}.path = ? OR {alias}.path LIKE ? ESCAPE '\\')"
+    return (
+        f"({alias}.stem = ? OR casefold({alias}.title) = ? OR {alias}.path = ? "
+        f"OR {alias}.path LIKE ? ESCAPE '\\')"
+    )
 
 
 def _field(f: Field, params: list[Any], today: dt.date) -> str:
@@ -114,7 +118,10 @@ def _field(f: Field, params: list[Any], today: dt.date) -> str:
         return _exists("note_categories", "category_lc", "{c} = ?")
     if name == "link":
         params.append(low)
-        return "EXISTS (SELECT 1 FROM links l WHERE l.note_id = n.id AND instr(casefold(l.target), ?) > 0)"
+        return (
+            "EXISTS (SELECT 1 FROM links l "
+            "WHERE l.note_id = n.id AND instr(casefold(l.target), ?) > 0)"
+        )
     if name in ("links-to", "linked-by"):
         stem = low.rsplit("/", 1)[-1].removesuffix(".md")
         params += [stem, low, value, "%/" + _like_escape(value)]
@@ -178,9 +185,13 @@ def _field(f: Field, params: list[Any], today: dt.date) -> str:
 
 
 def _has(key: str, params: list[Any]) -> str:
-    key = {"tag": "tags", "author": "authors", "category": "categories", "link": "links"}.get(key, key)
+    key = {"tag": "tags", "author": "authors", "category": "categories", "link": "links"}.get(
+        key, key
+    )
     if key in ("tags", "authors", "categories"):
-        table = {"tags": "note_tags", "authors": "note_authors", "categories": "note_categories"}[key]
+        table = {"tags": "note_tags", "authors": "note_authors", "categories": "note_categories"}[
+            key
+        ]
         return f"EXISTS (SELECT 1 FROM {table} x WHERE x.note_id = n.id)"
     if key == "links":
         return "EXISTS (SELECT 1 FROM links l WHERE l.note_id = n.id)"

@@ -113,7 +113,9 @@ def count(conn: sqlite3.Connection, q: Compiled) -> int:
             f"WHERE notes_fts MATCH ? AND {q.where}"
         )
         return int(conn.execute(sql, [q.fts, *q.params]).fetchone()[0])
-    return int(conn.execute(f"SELECT count(*) FROM notes n WHERE {q.where}", q.params).fetchone()[0])
+    return int(
+        conn.execute(f"SELECT count(*) FROM notes n WHERE {q.where}", q.params).fetchone()[0]
+    )
 
 
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, str]:
@@ -143,7 +145,20 @@ def notes_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str,
 
 
 def _note_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    (note_id, path, title, tags, authors, categories, draft, revisit, after, lastmod, date, error) = row
+    (
+        note_id,
+        path,
+        title,
+        tags,
+        authors,
+        categories,
+        draft,
+        revisit,
+        after,
+        lastmod,
+        date,
+        error,
+    ) = row
     return {
         "id": note_id,
         "path": path,
@@ -251,9 +266,7 @@ def broken_links(conn: sqlite3.Connection) -> list[dict[str, str]]:
         "SELECT n.path, n.title, l.kind, l.target FROM links l JOIN notes n ON n.id = l.note_id "
         "WHERE l.kind IN ('wiki', 'internal') AND l.target_id IS NULL ORDER BY n.path, l.rowid"
     )
-    return [
-        {"path": p, "title": t, "kind": k, "target": x} for p, t, k, x in conn.execute(sql)
-    ]
+    return [{"path": p, "title": t, "kind": k, "target": x} for p, t, k, x in conn.execute(sql)]
 
 
 def status(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -270,7 +283,9 @@ def status(conn: sqlite3.Connection) -> dict[str, Any]:
         "with_errors": one("SELECT count(*) FROM notes WHERE error IS NOT NULL"),
         "sources": [
             {"path": p, "last_import": t, "notes": c}
-            for p, t, c in conn.execute("SELECT path, last_import, notes FROM sources ORDER BY path")
+            for p, t, c in conn.execute(
+                "SELECT path, last_import, notes FROM sources ORDER BY path"
+            )
         ],
     }
 

@@ -33,8 +33,7 @@ NOTE_COLUMNS = (
     "indexed_at",
 )
 _INSERT = (
-    f"INSERT INTO notes ({', '.join(NOTE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in NOTE_COLUMNS)})"
+    f"INSERT INTO notes ({', '.join(NOTE_COLUMNS)}) VALUES ({', '.join('?' for _ in NOTE_COLUMNS)})"
 )
 _UPDATE = f"UPDATE notes SET {', '.join(c + ' = ?' for c in NOTE_COLUMNS)} WHERE id = ?"
 _CHILD_TABLES = ("note_tags", "note_authors", "note_categories", "links")
@@ -161,7 +160,8 @@ def record_source(conn: sqlite3.Connection, path: str, when: str) -> None:
     count = conn.execute("SELECT count(*) FROM notes WHERE source = ?", (path,)).fetchone()[0]
     conn.execute(
         "INSERT INTO sources (path, last_import, notes) VALUES (?, ?, ?) "
-        "ON CONFLICT(path) DO UPDATE SET last_import = excluded.last_import, notes = excluded.notes",
+        "ON CONFLICT(path) DO UPDATE SET "
+        "last_import = excluded.last_import, notes = excluded.notes",
         (path, when, count),
     )
 
