@@ -83,15 +83,19 @@ def err_console() -> Console:
 
 def error(message: str) -> None:
     """One line on stderr: `notes-kb: message`."""
-    err_console().print(_styled("notes-kb: ", "bold red") + _plain(safe_line(message)))
+    err_console().print(
+        _styled("notes-kb: ", "bold red") + _plain(safe_line(message)), soft_wrap=True
+    )
 
 
 def warn(message: str) -> None:
-    err_console().print(_styled("notes-kb: ", "yellow") + _plain(safe_line(message)))
+    err_console().print(
+        _styled("notes-kb: ", "yellow") + _plain(safe_line(message)), soft_wrap=True
+    )
 
 
 def info(message: str) -> None:
-    err_console().print(_plain(safe_line(message)), style="dim")
+    err_console().print(_plain(safe_line(message)), style="dim", soft_wrap=True)
 
 
 def _plain(text: str) -> Text:
@@ -339,3 +343,178 @@ def emit_tree(rows: Sequence[tuple[str, int]]) -> None:
         label.append(f" {n}", style="dim")
         nodes[name.casefold()] = parent.add(label)
     console().print(root)
+
+
+def emit_history(rows: Sequence[dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=True, header_style="bold")
+    for col in ("at", "action", "detail", "title"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(*(Text(safe_line(r[c])) for c in ("at", "action", "detail", "title")))
+    console().print(table)
+
+
+# -- ecosystem: config, stats, export ---------------------------------------------------------
+
+
+def emit_config(rows: Sequence[tuple[str, Any, str]], file_line: str) -> None:
+    """`config`: key, effective value and where it came from, under a line naming the file."""
+    from rich.table import Table
+    from rich.text import Text
+
+    console().print(Text(safe_line(file_line), style="dim"))
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("from", style="dim", overflow="fold")
+    for key, value, origin in rows:
+        if isinstance(value, list | tuple):
+            shown = ", ".join(str(v) for v in value) if value else "(none)"
+        else:
+            shown = str(value)
+        table.add_row(Text(key), Text(safe_line(shown)), Text(safe_line(origin)))
+    console().print(table)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+_RISE = " ▁▂▃▄▅▆▇█"
+
+
+def _hbar(n: int, top: int, width: int) -> str:
+    """A horizontal bar of `width` cells at full scale, in eighths of a cell."""
+    eighths = round(n * width * 8 / top) if top else 0
+    if n and not eighths:
+        eighths = 1
+    full, part = divmod(eighths, 8)
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def _bar_chart(title: str, rows: Sequence[tuple[str, int]]) -> None:
+    from rich.text import Text
+
+    out = console()
+    out.print(Text(title, style="bold"))
+    if not rows:
+        out.print(Text("  (none)", style="dim"))
+        return
+    names = [safe_line(k) for k, _n in rows]
+    label_w = min(max(len(n) for n in names), 28)
+    count_w = max(len(str(n)) for _k, n in rows)
+    bar_w = max(10, min(50, out.width - label_w - count_w - 6))
+    top = max(n for _k, n in rows)
+    for name, (_k, n) in zip(names, rows, strict=True):
+        label = name if len(name) <= label_w else name[: label_w - 1] + "…"
+        line = Text("  " + label.ljust(label_w) + " ")
+        line.append(_hbar(n, top, bar_w), style="green")
+        line.append(f" {n}", style="dim")
+        out.print(line, no_wrap=True, overflow="crop")
+
+
+def _buckets(months: Sequence[tuple[str, int]], width: int) -> list[tuple[str, int]]:
+    """Months, or quarters, or years: whichever fits in `width` columns."""
+    if len(months) <= width:
+        return list(months)
+    quarters: dict[str, int] = {}
+    for m, n in months:
+        key = f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}"
+        quarters[key] = quarters.get(key, 0) + n
+    if len(quarters) <= width:
+        return list(quarters.items())
+    years: dict[str, int] = {}
+    for m, n in months:
+        years[m[:4]] = years.get(m[:4], 0) + n
+    return list(years.items())[-width:]
+
+
+def _histogram(title: str, months: Sequence[tuple[str, int]], height: int = 8) -> None:
+    from rich.text import Text
+
+    out = console()
+    out.print(Text(title, style="bold"))
+    if not months:
+        out.print(Text("  (no dated notes)", style="dim"))
+        return
+    axis_w = len(str(sum(n for _m, n in months)))
+    buckets = _buckets(months, max(12, out.width - axis_w - 4))
+    top = max(n for _m, n in buckets) or 1
+    levels = [round(n * height * 8 / top) for _m, n in buckets]
+    levels = [max(1, lv) if n else 0 for lv, (_m, n) in zip(levels, buckets, strict=True)]
+    for row in range(height, 0, -1):
+        label = str(top) if row == height else ""
+        line = Text(f"{label:>{axis_w}} │", style="dim")
+        cells = ""
+        for lv in levels:
+            filled = lv - (row - 1) * 8
+            cells += "█" if filled >= 8 else (_RISE[filled] if filled > 0 else " ")
+        line.append(cells, style="cyan")
+        out.print(line, no_wrap=True, overflow="crop")
+    out.print(Text(f"{'0':>{axis_w}} └" + "─" * len(buckets), style="dim"), no_wrap=True)
+    labels = [" "] * len(buckets)
+    free = 0
+    for i, (key, _n) in enumerate(buckets):
+        year = key[:4]
+        if i >= free and (i == 0 or buckets[i - 1][0][:4] != year) and i + 4 <= len(buckets):
+            labels[i : i + 4] = list(year)
+            free = i + 5
+    span = f"{buckets[0][0]} … {buckets[-1][0]}"
+    out.print(Text(" " * (axis_w + 2) + "".join(labels), style="dim"), no_wrap=True)
+    out.print(Text(" " * (axis_w + 2) + span, style="dim"), no_wrap=True, overflow="crop")
+
+
+def emit_stats(data: dict[str, Any]) -> None:
+    """`stats` for a terminal: totals, top tags and authors as bars, notes per month."""
+    from rich.text import Text
+
+    out = console()
+    rv = data["revisit"]
+    line = Text()
+    for label, value in (("notes", data["notes"]), ("drafts", data["drafts"])):
+        line.append(f"{label} ", style="dim")
+        line.append(f"{value}   ", style="bold")
+    line.append("revisit queue ", style="dim")
+    line.append(str(rv["due"]), style="bold")
+    line.append(f" due, {rv['snoozed']} snoozed", style="dim")
+    out.print(line)
+    out.print()
+    _bar_chart("top tags", [(r["tag"], r["count"]) for r in data["top_tags"]])
+    out.print()
+    _bar_chart("top authors", [(r["author"], r["count"]) for r in data["top_authors"]])
+    out.print()
+    title = "notes per month (by lastmod, else date)"
+    if data["undated"]:
+        title += f"; {data['undated']} undated"
+    _histogram(title, [(r["month"], r["count"]) for r in data["notes_per_month"]])
+
+
+def emit_export(rows: Sequence[dict[str, Any]], fmt: str, fields: Sequence[str]) -> None:
+    """`export`: every field of each note as json, jsonl or csv (lists and objects as JSON).
+
+    CSV is data and is written as it is, except on a terminal, where control characters
+    are made visible as everywhere else. JSON escapes them itself.
+    """
+    tty = stdout_is_terminal()
+    if fmt == "json":
+        write(json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "jsonl":
+        write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    else:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(fields)
+        for row in rows:
+            cells = [_export_cell(row.get(k)) for k in fields]
+            writer.writerow([safe(c, multiline=True) for c in cells] if tty else cells)
+        write(buf.getvalue())
+
+
+def _export_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

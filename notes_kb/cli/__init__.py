@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from notes_kb.cli import cmd_import, cmd_listings, cmd_query  # noqa: F401  (registers commands)
+# Importing a command module registers its commands on the app.
+from notes_kb.cli import cmd_doctor as cmd_doctor
+from notes_kb.cli import cmd_ecosystem as cmd_ecosystem
+from notes_kb.cli import cmd_import as cmd_import
+from notes_kb.cli import cmd_listings as cmd_listings
+from notes_kb.cli import cmd_query as cmd_query
+from notes_kb.cli import cmd_revisit as cmd_revisit
+from notes_kb.cli import cmd_tag as cmd_tag
 from notes_kb.cli.app import app
 
 
