@@ -22,10 +22,12 @@ def config_dir() -> Path:
 
 
 def index_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--db PATH`, else NOTES_KB_DB, else the per-user data directory."""
+    """`--db PATH`, else NOTES_KB_DB, else `index` in config.toml, else the data directory."""
     if explicit:
         return Path(explicit).expanduser()
     env = os.environ.get("NOTES_KB_DB")
     if env:
         return Path(env).expanduser()
-    return data_dir() / "index.db"
+    from notes_kb import config
+
+    return config.load().index

@@ -85,15 +85,24 @@ def _root(
         Path | None,
         typer.Option(
             "--db",
-            help="Index file (default: $NOTES_KB_DB or the user data folder).",
-            envvar=None,
+            help="Index file (default: $NOTES_KB_DB, the config file, or the user data folder).",
+            show_default=False,
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Configuration file (default: $NOTES_KB_CONFIG or config.toml in the user "
+            "config folder).",
             show_default=False,
         ),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain output, no colours.")] = False,
 ) -> None:
-    from notes_kb import paths, render
+    from notes_kb import config, paths, render
 
+    config.set_options(config_file=config_file, db=db)
     state.db = paths.index_path(db)
     render.set_no_color(no_color or bool(os.environ.get("NO_COLOR")))
 
@@ -122,8 +131,12 @@ FormatOpt = Annotated[
 def check_format(
     fmt: str | None, allowed: tuple[str, ...] = ("table", "json", "jsonl", "csv", "paths")
 ) -> str:
-    if fmt is None or fmt == "":
-        return "table"
+    """The output format: the option, else the configured default when this command has it."""
+    if not fmt:
+        from notes_kb import config
+
+        configured = config.load().format
+        return configured if configured in allowed else "table"
     if fmt not in allowed:
         raise typer.BadParameter(
             f"{fmt!r} is not one of: {', '.join(allowed)}", param_hint="--format"

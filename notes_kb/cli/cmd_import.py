@@ -54,20 +54,30 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 @app.command("import")
 def import_(
     paths: Annotated[
-        list[Path], typer.Argument(help="Folders or files of notes.", show_default=False)
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Folders or files of notes (default: the configured sources).",
+            show_default=False,
+        ),
+    ] = None,
     full: Annotated[bool, typer.Option("--full", help="Re-parse every note.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 3 if any file failed.")] = False,
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", help="Skip files or folders matching a glob.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table or json.")] = None,
 ) -> None:
     """Index notes folders (incremental: only changed files are read)."""
-    from notes_kb import render
+    from notes_kb import config, render
     from notes_kb.importer import guarded_import
 
     fmt = check_format(fmt, ("table", "json"))
+    cfg = config.load()
+    if not paths:
+        paths = [Path(p) for p in cfg.sources]
+        if not paths:
+            render.error("no folder given and no `sources` in the configuration")
+            raise typer.Exit(int(ExitStatus.USAGE))
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         render.error(f"no such file or folder: {missing[0]}")
@@ -79,8 +89,9 @@ def import_(
             db_path(),
             [str(p) for p in paths],
             full=full,
-            exclude=exclude or (),
+            exclude=[*cfg.exclude, *(exclude or ())],
             progress=progress,
+            revisit_tag=cfg.revisit_tag,
         )
     if fmt == "json":
         render.emit_json(report.as_dict())
