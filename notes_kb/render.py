@@ -226,10 +226,15 @@ def _table(rows: Sequence[dict[str, Any]], summary: str | None, columns: Sequenc
     from rich.text import Text
 
     out = console()
-    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
     hits = bool(rows) and "snippet" in rows[0]
+    if hits:
+        # Search hits: title, path and snippet stacked in one wide column.
+        columns = ["note", *(c for c in columns if c not in ("title", "path"))]
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=hits)
     for col in columns:
-        if col == "title":
+        if col == "note":
+            table.add_column("note", ratio=5, overflow="fold")
+        elif col == "title":
             table.add_column("title", style="bold", ratio=3, overflow="fold")
         elif col == "path":
             table.add_column("path", style="cyan", ratio=2, overflow="fold")
@@ -242,13 +247,15 @@ def _table(rows: Sequence[dict[str, Any]], summary: str | None, columns: Sequenc
     for row in rows:
         cells: list[Text] = []
         for col in columns:
-            if col == "title":
-                title = Text(safe_line(row.get("title")))
+            if col in ("title", "note"):
+                title = Text(safe_line(row.get("title")), style="bold" if col == "note" else "")
                 if row.get("draft"):
                     title.append(" (draft)", style="dim")
-                if hits and row.get("snippet"):
-                    title.append("\n")
-                    title.append_text(snippet_text(row["snippet"]))
+                if col == "note":
+                    title.append("\n" + safe_line(_short_path(row["path"])), style="cyan")
+                    if row.get("snippet"):
+                        title.append("\n")
+                        title.append_text(snippet_text(row["snippet"]))
                 cells.append(title)
             elif col == "path":
                 cells.append(Text(safe_line(_short_path(row["path"]))))
@@ -430,6 +437,7 @@ def _buckets(months: Sequence[tuple[str, int]], width: int) -> list[tuple[str, i
 
 
 def _histogram(title: str, months: Sequence[tuple[str, int]], height: int = 8) -> None:
+    """Vertical bars in eighths of a cell, one column per month (wider when few)."""
     from rich.text import Text
 
     out = console()
@@ -438,7 +446,10 @@ def _histogram(title: str, months: Sequence[tuple[str, int]], height: int = 8) -
         out.print(Text("  (no dated notes)", style="dim"))
         return
     axis_w = len(str(sum(n for _m, n in months)))
-    buckets = _buckets(months, max(12, out.width - axis_w - 4))
+    room = max(12, out.width - axis_w - 4)
+    buckets = _buckets(months, room)
+    cell = max(1, min(3, room // len(buckets)))
+    bar = cell - 1 if cell > 1 else 1  # a gap between bars when there is room
     top = max(n for _m, n in buckets) or 1
     levels = [round(n * height * 8 / top) for _m, n in buckets]
     levels = [max(1, lv) if n else 0 for lv, (_m, n) in zip(levels, buckets, strict=True)]
@@ -448,19 +459,21 @@ def _histogram(title: str, months: Sequence[tuple[str, int]], height: int = 8) -
         cells = ""
         for lv in levels:
             filled = lv - (row - 1) * 8
-            cells += "█" if filled >= 8 else (_RISE[filled] if filled > 0 else " ")
-        line.append(cells, style="cyan")
+            char = "█" if filled >= 8 else (_RISE[filled] if filled > 0 else " ")
+            cells += (char * bar).ljust(cell)
+        line.append(cells.rstrip(), style="cyan")
         out.print(line, no_wrap=True, overflow="crop")
-    out.print(Text(f"{'0':>{axis_w}} └" + "─" * len(buckets), style="dim"), no_wrap=True)
-    labels = [" "] * len(buckets)
+    width = len(buckets) * cell
+    out.print(Text(f"{'0':>{axis_w}} └" + "─" * width, style="dim"), no_wrap=True)
+    labels = [" "] * width
     free = 0
     for i, (key, _n) in enumerate(buckets):
-        year = key[:4]
-        if i >= free and (i == 0 or buckets[i - 1][0][:4] != year) and i + 4 <= len(buckets):
-            labels[i : i + 4] = list(year)
-            free = i + 5
+        year, at = key[:4], i * cell
+        if at >= free and (i == 0 or buckets[i - 1][0][:4] != year) and at + 4 <= width:
+            labels[at : at + 4] = list(year)
+            free = at + 5
     span = f"{buckets[0][0]} … {buckets[-1][0]}"
-    out.print(Text(" " * (axis_w + 2) + "".join(labels), style="dim"), no_wrap=True)
+    out.print(Text(" " * (axis_w + 2) + "".join(labels).rstrip(), style="dim"), no_wrap=True)
     out.print(Text(" " * (axis_w + 2) + span, style="dim"), no_wrap=True, overflow="crop")
 
 
