@@ -27,6 +27,8 @@ _TOML_OPEN = re.compile(r"\A\+{3,}[ \t]*\n")
 _TOML_CLOSE = re.compile(r"^\+{3,}[ \t]*$", re.M)
 _WIKI_VALUE_RE = re.compile(r"^\s*\[\[([^\[\]|]+?)(?:\|[^\[\]]*)?\]\]\s*$")
 _TOML_LINE_RE = re.compile(r"\(at line (\d+)")
+# `{` then a key or `}`: a JSON object, not a `{{< shortcode >}}` or `{% tag %}` body.
+_JSON_OPEN = re.compile(r"\{\s*[\"}]")
 
 
 def decode(data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -60,11 +62,15 @@ def split(text: str) -> tuple[str, str, str, int]:
             if end is None:
                 raise NoteParseError("unterminated TOML frontmatter: no closing '+++' line")
             return "toml", text[m.end() : end.start()], text[end.end() :], 2
-    elif text.startswith("{"):
+    elif text.startswith("{") and _JSON_OPEN.match(text):
         try:
             _, stop = json.JSONDecoder().raw_decode(text)
         except json.JSONDecodeError as exc:
-            raise NoteParseError(f"invalid JSON frontmatter at line {exc.lineno}: {exc.msg}") from exc
+            raise NoteParseError(
+                f"invalid JSON frontmatter at line {exc.lineno}: {exc.msg}"
+            ) from exc
+        except RecursionError as exc:
+            raise NoteParseError("frontmatter is nested too deeply") from exc
         return "json", text[:stop], text[stop:], 1
     return "none", "", text, 0
 
@@ -105,16 +111,52 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
     return result
 
 
-_yaml_handler: Any = None
+_yaml_loader: Any = None
 
 
 def _load_yaml(fm: str) -> Any:
-    global _yaml_handler
-    if _yaml_handler is None:
-        from frontmatter.default_handlers import YAMLHandler  # safe loader (C when available)
+    global _yaml_loader
+    if _yaml_loader is None:
+        _yaml_loader = _make_yaml_loader()
+    import yaml
 
-        _yaml_handler = YAMLHandler()
-    return _yaml_handler.load(fm)
+    return yaml.load(fm, Loader=_yaml_loader)
+
+
+def _make_yaml_loader() -> Any:
+    """PyYAML's safe loader (the C one when available), lenient where notes need it.
+
+    An impossible date (`2022-02-30`) stays a string instead of failing the whole
+    frontmatter, a lone `=` is a string, and local tags (`!foo x`) give plain data.
+    Python object tags still fail: nothing but plain data is ever constructed.
+    """
+    import yaml
+
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc]
+        pass
+
+    def timestamp(loader: Any, node: Any) -> Any:
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+        except ValueError:
+            return loader.construct_scalar(node)
+
+    def plain(loader: Any, node: Any) -> Any:
+        return loader.construct_scalar(node)
+
+    def local_tag(loader: Any, _suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:value", plain)
+    Loader.add_multi_constructor("!", local_tag)
+    return Loader
 
 
 def _yaml_message(exc: Exception, first_line: int) -> str:
@@ -207,7 +249,9 @@ def build(
     tags = [t.lstrip("#").strip() for t in split_words(_get(lower, *TAG_KEYS))]
     tags += md.inline_tags(code_free)
     tags = [t for t in tags if t]
-    categories = [_unwiki(c) for c in split_words(_get(lower, "categories", "category"))]
+    categories = [
+        _unwiki(c) for c in split_words(_get(lower, "categories", "category"), commas_only=True)
+    ]
 
     dates: dict[str, str] = {}
     for key in DATE_KEYS:
@@ -225,7 +269,9 @@ def build(
         revisit_after = to_iso(lower["revisit_after"])
         if revisit_after is None:
             warnings.append("revisit_after: not a date")
-    revisit = to_bool(lower.get("revisit")) or any(t.casefold() == revisit_tag for t in tags)
+    revisit = to_bool(lower.get("revisit")) or any(
+        t.casefold() == revisit_tag.casefold() for t in tags
+    )
 
     links = _frontmatter_links(meta) + md.links(code_free)
     return Note(
@@ -264,44 +310,46 @@ def _names(value: Any) -> list[str]:
 
 
 def _frontmatter_links(meta: dict[str, Any]) -> list[Link]:
+    """Wikilink values under any key; URLs and note paths under `links`."""
     out: list[Link] = []
     for key, value in meta.items():
         is_links = str(key).lower() == "links"
-        for item in _flatten(value):
-            if not isinstance(item, str):
-                continue
-            m = _WIKI_VALUE_RE.match(item)
-            if m:
-                out.append(Link("wiki", md.wiki_target(m.group(1)), "", "", "frontmatter"))
-            elif is_links:
+        for item in _link_candidates(value, 0):
+            name = _wiki_name(item)
+            if name is not None:
+                target = md.wiki_target(name)
+                if target:
+                    out.append(Link("wiki", target, "", "", "frontmatter"))
+            elif is_links and isinstance(item, str):
                 link = md.classify(item, "", "frontmatter")
                 if link is not None and link.kind == "internal":
                     link = Link("wiki", md.wiki_target(item), "", "", "frontmatter")
-                if link is not None:
+                if link is not None and link.target:
                     out.append(link)
-        if is_links:
-            # An unquoted `- [[note]]` in YAML parses as a nested list [['note']].
-            for nested in value if isinstance(value, list) else []:
-                if (
-                    isinstance(nested, list)
-                    and len(nested) == 1
-                    and isinstance(nested[0], list)
-                    and len(nested[0]) == 1
-                    and isinstance(nested[0][0], str)
-                ):
-                    out.append(Link("wiki", md.wiki_target(nested[0][0]), "", "", "frontmatter"))
     return out
 
 
-def _flatten(value: Any, depth: int = 0) -> list[Any]:
-    if depth > 3:
-        return []
-    if isinstance(value, list):
+def _wiki_name(value: Any) -> str | None:
+    """`"[[note]]"`, or an unquoted `[[note]]`, which YAML reads as the list [['note']]."""
+    if isinstance(value, str):
+        m = _WIKI_VALUE_RE.match(value)
+        return m.group(1) if m else None
+    if (
+        isinstance(value, list)
+        and len(value) == 1
+        and isinstance(value[0], list)
+        and len(value[0]) == 1
+        and isinstance(value[0][0], str)
+    ):
+        return value[0][0]
+    return None
+
+
+def _link_candidates(value: Any, depth: int) -> list[Any]:
+    if isinstance(value, list) and depth < 4 and _wiki_name(value) is None:
         out: list[Any] = []
         for item in value:
-            if isinstance(item, list) and depth == 0:
-                continue  # handled as [[note]] above
-            out.extend(_flatten(item, depth + 1))
+            out.extend(_link_candidates(item, depth + 1))
         return out
     return [value]
 

@@ -27,6 +27,12 @@ _DATE_FORMATS = (
     "%B %Y",
 )
 _ORDINAL_RE = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+# ISO-like dates with one-digit parts, as Hugo accepts them: 2019-05-08T8:09:26-07:00, 2022-1-3.
+_LOOSE_ISO_RE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)? ?(Z|[+-]\d{2}:?\d{2})?)?",
+    re.I,
+)
 
 
 class TooLarge(ValueError):
@@ -54,8 +60,8 @@ def to_iso(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if not text or len(text) > 64:
-        return None
+    if not text or len(text) > 64 or not any(ch.isdigit() for ch in text):
+        return None  # every date we understand has a year in digits
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text).isoformat()
@@ -63,6 +69,9 @@ def to_iso(value: Any) -> str | None:
         return parsed.isoformat()
     except ValueError:
         pass
+    loose = _loose_iso(text)
+    if loose is not None:
+        return loose
     cleaned = _ORDINAL_RE.sub(r"\1", text)
     for fmt in _DATE_FORMATS:
         try:
@@ -73,6 +82,32 @@ def to_iso(value: Any) -> str | None:
             return parsed.isoformat()
         return parsed.date().isoformat()
     return None
+
+
+def _loose_iso(text: str) -> str | None:
+    m = _LOOSE_ISO_RE.fullmatch(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = m.groups()
+    try:
+        if hour is None:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        tz = None
+        if zone:
+            if zone.upper() == "Z":
+                tz = dt.UTC
+            else:
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                tz = dt.timezone(sign * offset)
+        micro = int((fraction or "0").ljust(6, "0"))
+        parsed = dt.datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tz
+        )
+    except ValueError:
+        return None
+    return parsed.isoformat()
 
 
 def split_words(value: Any, *, commas_only: bool = False) -> list[str]:
@@ -121,7 +156,9 @@ def jsonable(value: Any, *, max_nodes: int = 20000, max_depth: int = 64) -> Any:
         if isinstance(v, dt.datetime | dt.date | dt.time):
             return v.isoformat()
         if isinstance(v, dict):
-            return {scalar_text(k) if k is not None else "": walk(x, depth + 1) for k, x in v.items()}
+            return {
+                scalar_text(k) if k is not None else "": walk(x, depth + 1) for k, x in v.items()
+            }
         if isinstance(v, list | tuple | set | frozenset):
             return [walk(x, depth + 1) for x in v]
         if isinstance(v, bytes):

@@ -1,0 +1,223 @@
+"""notes_kb.body: code masking, headings, inline tags, link extraction. Pure unit tests."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from notes_kb import body as md
+from notes_kb.model import Link
+
+# ---- code masking -----------------------------------------------------------------------------
+
+STRIP_CASES = [
+    ("plain text", "plain text"),
+    ("a `code` b", "a   b"),
+    ("a ``co`de`` b", "a   b"),
+    ("a ` unmatched", "a ` unmatched"),
+    ("a ``x` b", "a ``x` b"),
+    ("x\n```python\ncode\nmore\n```\ny", "x\n \n\n\n\ny"),
+    ("x\n~~~\ncode\n~~~\ny", "x\n \n\n\ny"),
+    ("x\n````\n```\nstill code\n````\ny", "x\n \n\n\n\ny"),
+    ("x\n```\nunclosed\nto the end", "x\n \n\n"),
+    ("x\n   ```\nindented three\n   ```\ny", "x\n \n\n\ny"),
+    ("x\n```\nclose needs same char\n~~~\n```\ny", "x\n \n\n\n\ny"),
+    ("```mvn dependency:tree``` is a span\n[l](u)", "  is a span\n[l](u)"),
+    ("a <!-- hidden\nmore --> b", "a  \n b"),
+    ("a <!-- unclosed", "a  "),
+    ("Text:\n\n    code\n    more\n\nafter", "Text:\n\n \n\n\nafter"),
+    ("    first line is code\n\nprose", " \n\nprose"),
+    ("- item\n\n    continuation", "- item\n\n    continuation"),
+    ("1. step\n\n    continuation", "1. step\n\n    continuation"),
+    ("para\n    no blank line before", "para\n    no blank line before"),
+    ("x\n\n\ttab code\n", "x\n\n \n"),
+    ("<pre>\n#x\n</pre> y", " \n\n y"),
+    ("<STYLE>#main { color: red }</STYLE>", " "),
+    ("<script src='https://x.example/a.js'></script> z", "  z"),
+    ("<pre>unclosed\nrest", " \n"),
+    ("<presentation> is not pre", "<presentation> is not pre"),
+    ("<PRE class=x>#a</pre> b <Script>#c</SCRIPT> d", "  b   d"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STRIP_CASES)
+def test_strip_code(text: str, expected: str) -> None:
+    assert md.strip_code(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="`~ \nab#-<!>", max_size=60))
+def test_strip_code_keeps_line_count_and_never_adds_text(text: str) -> None:
+    out = md.strip_code(text)
+    assert out.count("\n") == text.count("\n")
+    assert len(out) <= len(text) + 1
+
+
+# ---- headings ---------------------------------------------------------------------------------
+
+HEADING_CASES = [
+    ("# Title", "Title"),
+    ("intro\n#  Spaced   \n", "Spaced"),
+    ("## Two\n# One", "One"),
+    ("# Title #", "Title"),
+    ("# Title ###   ", "Title"),
+    ("# F#", "F#"),
+    ("#\n# Real", "Real"),
+    ("# #\n# Real", "Real"),
+    ("#NoSpace", None),
+    ("    # code block", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "heading"), HEADING_CASES)
+def test_first_heading(text: str, heading: str | None) -> None:
+    assert md.first_heading(text) == heading
+
+
+# ---- tags -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("#a #b\n#c", ["a", "b", "c"]),
+        ("# heading #x\n#y", ["y"]),
+        ("[def]: #frag\n#real", ["real"]),
+        ("#ff0000 #00ff00aa #abc #fff #EEE #beef #add", ["abc", "beef", "add"]),
+        ("#a- #b/ #c/-", ["a", "b", "c"]),
+        ("#a " * 3, ["a", "a", "a"]),
+    ],
+)
+def test_inline_tags_raw(text: str, tags: list[str]) -> None:
+    # Duplicates are removed later, by the parser, case-insensitively.
+    assert md.inline_tags(text) == tags
+
+
+# ---- classify and domains ---------------------------------------------------------------------
+
+CLASSIFY_CASES = [
+    ("https://Example.COM/a", Link("url", "https://Example.COM/a", "example.com")),
+    (
+        "http://user:pw@host.example:8080/p",
+        Link("url", "http://user:pw@host.example:8080/p", "host.example"),
+    ),
+    ("http://[::1]:80/", Link("url", "http://[::1]:80/", "::1")),
+    ("www.example.org/x", Link("url", "http://www.example.org/x", "www.example.org")),
+    (
+        "mailto:Me@Mail.Example?subject=hi",
+        Link("url", "mailto:Me@Mail.Example?subject=hi", "mail.example"),
+    ),
+    ("ftp://files.example/f", Link("url", "ftp://files.example/f", "files.example")),
+    ("<https://angle.example/>", Link("url", "https://angle.example/", "angle.example")),
+    ("tel:+123", Link("url", "tel:+123", "")),
+    ("other.md", Link("internal", "other.md")),
+    ("../a/b%20c.md#part", Link("internal", "../a/b c.md")),
+    ("C:\\notes\\x.md", Link("internal", "C:\\notes\\x.md")),
+    ("note?x=1", Link("internal", "note")),
+    ("#local", None),
+    ("", None),
+    ("   ", None),
+    ("?only", None),
+    ("javascript:alert(1)", None),
+    ("JavaScript:alert(1)", None),
+    ("data:text/html;base64,xx", None),
+    ("vbscript:x", None),
+]
+
+
+@pytest.mark.parametrize(("target", "link"), CLASSIFY_CASES)
+def test_classify(target: str, link: Link | None) -> None:
+    assert md.classify(target) == link
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://a.b.example/x", "a.b.example"),
+        ("HTTPS://UP.EXAMPLE", "up.example"),
+        ("https://trailing.example./", "trailing.example"),
+        ("mailto:x@y.example", "y.example"),
+        ("news:comp.lang", ""),
+        ("example.com/path", "example.com"),
+        ("", ""),
+    ],
+)
+def test_domain_of(url: str, domain: str) -> None:
+    assert md.domain_of(url) == domain
+
+
+@pytest.mark.parametrize(
+    ("raw", "target"),
+    [
+        ("note", "note"),
+        ("note#Heading", "note"),
+        ("note^block", "note"),
+        (" spaced ", "spaced"),
+        ("#only-heading", ""),
+    ],
+)
+def test_wiki_target(raw: str, target: str) -> None:
+    assert md.wiki_target(raw) == target
+
+
+def test_links_in_document_order_by_kind() -> None:
+    text = (
+        "[one](https://one.example/) [[Two]] <https://three.example/> https://four.example/\n"
+        "[five][r]\n\n[r]: https://five.example/\n"
+    )
+    assert [(link.kind, link.target) for link in md.links(text)] == [
+        ("url", "https://one.example/"),
+        ("url", "https://five.example/"),
+        ("url", "https://three.example/"),
+        ("wiki", "Two"),
+        ("url", "https://four.example/"),
+    ]
+
+
+def test_reference_definition_must_start_a_line() -> None:
+    assert md.links("text [a]: https://x.example/") == [
+        Link("url", "https://x.example/", "x.example")
+    ]
+    assert md.links("    [a]: https://x.example/")[0].text == ""  # indented: code, found bare
+    assert md.links("   [a]: https://x.example/")[0].text == "a"
+
+
+# ---- speed: linear on hostile input -----------------------------------------------------------
+
+HOSTILE = {
+    "backtick-runs": "".join("`" * (i % 40 + 1) + " x " for i in range(20_000)),
+    "single-backticks": "` " * 50_000,
+    "brackets": "[" * 200_000,
+    "unclosed-links": "[a](" * 40_000,
+    "hashes": "#" * 200_000,
+    "tags-one-line": "#a " * 60_000,
+    "schemes": "http://" * 30_000,
+    "wiki-opens": "[[" * 100_000,
+    "angles": "<" * 200_000,
+    "fences": "```\n" * 40_000,
+    "comments": "<!--" * 40_000,
+    "ref-defs-one-line": "[a]: " * 40_000,
+    "ref-defs": "[a]: #x\n" * 20_000,
+    "indented-blocks": "para\n\n    code #x\n" * 20_000,
+    "list-continuations": "- item\n\n    more #x\n" * 20_000,
+    "blank-lines": "\n \t\n" * 50_000,
+    "unclosed-pre": "<pre " * 40_000,
+    "closed-pre": "<pre>#x</pre>" * 20_000,
+    "fences-then-tilde": "```\nx\n```\n" * 20_000 + "~~~",
+    "tildes-then-backticks": "~~~\nx\n~~~\n" * 20_000 + "```",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_bodies_are_scanned_quickly(name: str) -> None:
+    from notes_kb.parse import parse
+
+    text = HOSTILE[name]
+    started = time.perf_counter()
+    parse(text, "s")
+    # Quadratic behaviour on these inputs takes minutes; linear takes well under a second.
+    assert time.perf_counter() - started < 5.0

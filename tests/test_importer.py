@@ -1,0 +1,378 @@
+"""notes_kb.importer: incremental imports, moves, failures, one transaction, link resolution."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import open_db, write_note
+
+from notes_kb import importer, records
+from notes_kb.errors import ImportLocked
+from notes_kb.importer import guarded_import, import_lock, refresh
+from notes_kb.model import ImportReport
+from notes_kb.query import parse_query
+from notes_kb.store import read, write
+from notes_kb.store.querysql import compile_query
+
+
+@pytest.fixture
+def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+    connection = open_db(db_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the stem of every note the importer parses."""
+    calls: list[str] = []
+    real = records.parse_bytes
+
+    def spy(data: bytes, stem: str, **kwargs: Any) -> Any:
+        calls.append(stem)
+        return real(data, stem, **kwargs)
+
+    monkeypatch.setattr(records, "parse_bytes", spy)
+    return calls
+
+
+def run(conn: sqlite3.Connection, db_path: Path, *roots: Path, **kwargs: Any) -> ImportReport:
+    kwargs.setdefault("workers", 1)
+    return guarded_import(conn, db_path, [str(r) for r in roots], **kwargs)
+
+
+def counts(report: ImportReport) -> tuple[int, int, int, int, int]:
+    return report.added, report.updated, report.removed, report.unchanged, report.moved
+
+
+def paths(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT path FROM notes ORDER BY path")]
+
+
+def titles(conn: sqlite3.Connection) -> dict[str, str]:
+    return {Path(p).name: t for p, t in conn.execute("SELECT path, title FROM notes")}
+
+
+def bump_mtime(path: Path, seconds: int = 10) -> None:
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 1_000_000_000))
+
+
+def query_paths(conn: sqlite3.Connection, query: str) -> list[str]:
+    rows = read.find(conn, compile_query(parse_query(query)), sort="path", snippets=False)
+    return [Path(r["path"]).name for r in rows]
+
+
+# ---- counts and incremental imports -----------------------------------------------------------
+
+
+def test_first_import_adds_every_note(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path
+) -> None:
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (25, 0, 0, 0, 0)
+    assert report.failed == []
+    assert len(paths(conn)) == 25
+    assert "added" in str(report) and "25" in str(report)
+
+
+def test_second_import_parses_nothing(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path, parsed: list[str]
+) -> None:
+    run(conn, db_path, notes_copy)
+    assert len(parsed) == 25
+    parsed.clear()
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (0, 0, 0, 25, 0)
+    assert parsed == []
+    assert not report.changed
+
+
+def test_touched_but_unchanged_file_is_unchanged(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path, parsed: list[str]
+) -> None:
+    run(conn, db_path, notes_copy)
+    target = notes_copy / "helix-editor.md"
+    bump_mtime(target)
+    parsed.clear()
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (0, 0, 0, 25, 0)
+    assert parsed == []  # the hash matched, so the text was not parsed again
+    stored = conn.execute("SELECT mtime_ns FROM notes WHERE path = ?", (str(target),)).fetchone()
+    assert stored[0] == target.stat().st_mtime_ns  # and the new stat is remembered
+
+
+def test_edited_file_is_updated(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path, parsed: list[str]
+) -> None:
+    run(conn, db_path, notes_copy)
+    target = notes_copy / "helix-editor.md"
+    before = conn.execute("SELECT id FROM notes WHERE path = ?", (str(target),)).fetchone()[0]
+    target.write_text("---\ntitle: Rewritten Helix\n---\nquasar\n", encoding="utf-8")
+    bump_mtime(target)
+    parsed.clear()
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (0, 1, 0, 24, 0)
+    assert parsed == ["helix-editor"]
+    assert titles(conn)["helix-editor.md"] == "Rewritten Helix"
+    assert (
+        conn.execute("SELECT id FROM notes WHERE path = ?", (str(target),)).fetchone()[0] == before
+    )
+    assert query_paths(conn, "quasar") == ["helix-editor.md"]
+
+
+def test_same_size_edit_with_same_mtime_is_missed_by_design(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path
+) -> None:
+    # The stat walk is the contract: a change that keeps size and mtime needs --full.
+    root = tmp_path / "kb"
+    note = write_note(root, "a.md", "alpha")
+    run(conn, db_path, root)
+    st = note.stat()
+    note.write_text("omega", encoding="utf-8")
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert counts(run(conn, db_path, root)) == (0, 0, 0, 1, 0)
+    assert counts(run(conn, db_path, root, full=True)) == (0, 1, 0, 0, 0)
+    assert query_paths(conn, "omega") == ["a.md"]
+
+
+def test_deleted_file_is_removed(conn: sqlite3.Connection, db_path: Path, notes_copy: Path) -> None:
+    run(conn, db_path, notes_copy)
+    (notes_copy / "helix-editor.md").unlink()
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (0, 0, 1, 24, 0)
+    assert "helix-editor.md" not in titles(conn)
+    assert query_paths(conn, "title:helix") == []
+
+
+def test_new_file_is_added(conn: sqlite3.Connection, db_path: Path, notes_copy: Path) -> None:
+    run(conn, db_path, notes_copy)
+    write_note(notes_copy, "sub/new-note.md", "# Brand New\n")
+    assert counts(run(conn, db_path, notes_copy)) == (1, 0, 0, 25, 0)
+    assert titles(conn)["new-note.md"] == "Brand New"
+
+
+def test_moved_file_keeps_its_id_and_backlinks(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path
+) -> None:
+    run(conn, db_path, notes_copy)
+    old = notes_copy / "state-of-ml-in-julia.md"
+    old_id = conn.execute("SELECT id FROM notes WHERE path = ?", (str(old),)).fetchone()[0]
+    backlinks = sorted(b["path"] for b in read.note_detail(conn, old_id)["backlinks"])
+    assert len(backlinks) >= 2
+    new = notes_copy / "archive" / "state-of-ml-in-julia.md"
+    new.parent.mkdir()
+    old.rename(new)
+    report = run(conn, db_path, notes_copy)
+    assert counts(report) == (0, 0, 0, 24, 1)
+    assert conn.execute("SELECT path FROM notes WHERE id = ?", (old_id,)).fetchone()[0] == str(new)
+    assert sorted(b["path"] for b in read.note_detail(conn, old_id)["backlinks"]) == backlinks
+
+
+def test_full_reparses_everything_as_updates(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path, parsed: list[str]
+) -> None:
+    run(conn, db_path, notes_copy)
+    ids = dict(conn.execute("SELECT path, id FROM notes").fetchall())
+    parsed.clear()
+    report = run(conn, db_path, notes_copy, full=True)
+    assert counts(report) == (0, 25, 0, 0, 0)
+    assert len(parsed) == 25
+    assert dict(conn.execute("SELECT path, id FROM notes").fetchall()) == ids
+
+
+# ---- what gets scanned ------------------------------------------------------------------------
+
+
+def test_hidden_folders_are_skipped(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "vault"
+    write_note(root, "visible.md", "v")
+    write_note(root, ".git/COMMIT_EDITMSG.md", "g")
+    write_note(root, ".obsidian/workspace.md", "o")
+    write_note(root, ".trash/old.md", "t")
+    report = run(conn, db_path, root)
+    assert counts(report) == (1, 0, 0, 0, 0)
+    assert [Path(p).name for p in paths(conn)] == ["visible.md"]
+
+
+def test_symlink_loop_does_not_hang(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "kb"
+    write_note(root, "a/n.md", "n")
+    (root / "a" / "up").symlink_to(root, target_is_directory=True)
+    report = run(conn, db_path, root)
+    assert report.added == 1
+
+
+def test_two_roots_are_independent(conn: sqlite3.Connection, db_path: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_note(one, "a.md", "a")
+    write_note(two, "b.md", "b")
+    run(conn, db_path, one)
+    run(conn, db_path, two)
+    (one / "a.md").unlink()
+    assert counts(run(conn, db_path, two)) == (0, 0, 0, 1, 0)  # one/ is not this import's business
+    assert counts(run(conn, db_path, one)) == (0, 0, 1, 0, 0)
+    assert [Path(p).name for p in paths(conn)] == ["b.md"]
+    assert [s["path"] for s in read.status(conn)["sources"]] == [str(one), str(two)]
+
+
+# ---- failures ---------------------------------------------------------------------------------
+
+
+def test_broken_files_are_reported_and_the_rest_indexed(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "kb"
+    write_note(root, "good.md", "---\ntitle: Good\n---\nfine")
+    write_note(root, "binary.md", b"\x00\x01\x02 not text")
+    write_note(root, "bad-yaml.md", "---\ntitle: [unclosed\n---\nstill searchable xylophone")
+    write_note(root, "template.md", "---\ndate: {{ .Date }}\n---\n")
+    write_note(root, "empty.md", b"")
+    write_note(root, "huge.md", "x" * 20_000)
+    write_note(root, "late-nul.md", "a" * 9000 + "\x00 tail")
+    monkeypatch.setattr(records, "MAX_NOTE_BYTES", 10_000)
+    report = run(conn, db_path, root)
+    failed = {Path(f.path).name: f.error for f in report.failed}
+    assert set(failed) == {"binary.md", "bad-yaml.md", "template.md", "huge.md"}
+    assert "NUL" in failed["binary.md"]
+    assert "YAML" in failed["bad-yaml.md"]
+    assert "larger than" in failed["huge.md"]
+    assert all(os.path.isabs(f.path) for f in report.failed)
+    indexed = titles(conn)
+    assert set(indexed) == {"good.md", "bad-yaml.md", "template.md", "empty.md", "late-nul.md"}
+    assert query_paths(conn, "xylophone") == ["bad-yaml.md"]
+    error = conn.execute("SELECT error FROM notes WHERE title = 'bad-yaml'").fetchone()[0]
+    assert error and "YAML" in error
+
+
+def test_a_failure_mid_import_changes_nothing(
+    conn: sqlite3.Connection, db_path: Path, notes_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(conn, db_path, notes_copy)
+    before = conn.execute("SELECT path, title, hash FROM notes ORDER BY path").fetchall()
+    tags_before = conn.execute("SELECT count(*) FROM note_tags").fetchone()[0]
+    for name in ("helix-editor.md", "git-worktrees.md", "python-packaging.md"):
+        (notes_copy / name).write_text(f"# Zyzzyva {name}\n", encoding="utf-8")
+        bump_mtime(notes_copy / name)
+    write_note(notes_copy, "added-1.md", "# New one\n")
+    write_note(notes_copy, "added-2.md", "# New two\n")
+    (notes_copy / "pandas-to-polars.md").unlink()
+
+    real = write.write_notes
+    batches: list[int] = []
+
+    def fail_after_first_batch(c: sqlite3.Connection, recs: Any) -> None:
+        if batches:
+            raise RuntimeError("disk on fire")
+        batches.append(len(recs))
+        real(c, recs)
+
+    monkeypatch.setattr(importer, "BATCH", 2)
+    monkeypatch.setattr(write, "write_notes", fail_after_first_batch)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(conn, db_path, notes_copy)
+    assert batches == [2]  # one batch was written inside the transaction, then rolled back
+    assert not conn.in_transaction
+    fresh = open_db(db_path)
+    try:
+        assert (
+            fresh.execute("SELECT path, title, hash FROM notes ORDER BY path").fetchall() == before
+        )
+        assert fresh.execute("SELECT count(*) FROM note_tags").fetchone()[0] == tags_before
+        assert query_paths(fresh, "zyzzyva") == []
+    finally:
+        fresh.close()
+
+    monkeypatch.setattr(write, "write_notes", real)
+    assert counts(run(conn, db_path, notes_copy)) == (2, 3, 1, 21, 0)
+
+
+def test_a_second_import_waits_or_refuses(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "kb"
+    write_note(root, "a.md", "a")
+    with import_lock(db_path) as locked:
+        assert locked
+        with pytest.raises(ImportLocked):
+            run(conn, db_path, root, wait=False)
+    assert run(conn, db_path, root, wait=False).added == 1
+
+
+# ---- links across files -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def linked(conn: sqlite3.Connection, db_path: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "kb"
+    write_note(
+        root,
+        "hub.md",
+        "---\ntitle: Hub\nlinks:\n  - [[by-stem]]\n---\n"
+        "[[By Title Note]] [rel](sub/child.md) [up](../hub.md) [[nowhere]] [x](missing.md)",
+    )
+    write_note(root, "by-stem.md", "# Stem Target\n[[hub]]")
+    write_note(root, "titled.md", "---\ntitle: By Title Note\n---\n")
+    write_note(root, "sub/child.md", "[parent](../hub.md)")
+    run(conn, db_path, root)
+    return root
+
+
+def test_links_resolve_across_folders(conn: sqlite3.Connection, linked: Path) -> None:
+    hub = conn.execute("SELECT id FROM notes WHERE title = 'Hub'").fetchone()[0]
+    detail = read.note_detail(conn, hub)
+    out = {o["target"]: (Path(o["note"]).name if o["note"] else None) for o in detail["outgoing"]}
+    assert out == {
+        "by-stem": "by-stem.md",
+        "By Title Note": "titled.md",
+        "sub/child.md": "child.md",
+        "../hub.md": None,  # resolves outside the folder: no such note
+        "nowhere": None,
+        "missing.md": None,
+    }
+    assert sorted(Path(b["path"]).name for b in detail["backlinks"]) == ["by-stem.md", "child.md"]
+
+
+def test_links_to_and_linked_by(conn: sqlite3.Connection, linked: Path) -> None:
+    assert query_paths(conn, "links-to:hub") == ["by-stem.md", "child.md"]
+    assert query_paths(conn, "links-to:titled") == ["hub.md"]
+    assert query_paths(conn, "linked-by:hub") == ["by-stem.md", "child.md", "titled.md"]
+    assert query_paths(conn, "links-to:nowhere") == []
+
+
+def test_broken_links_heal_when_the_target_appears(
+    conn: sqlite3.Connection, db_path: Path, linked: Path
+) -> None:
+    write_note(linked, "nowhere.md", "# Now Here\n")
+    run(conn, db_path, linked)
+    assert query_paths(conn, "links-to:nowhere") == ["hub.md"]
+    (linked / "nowhere.md").unlink()
+    run(conn, db_path, linked)
+    assert query_paths(conn, "links-to:nowhere") == []
+    assert ("wiki", "nowhere") in [(b["kind"], b["target"]) for b in read.broken_links(conn)]
+
+
+# ---- refresh before queries -------------------------------------------------------------------
+
+
+def test_refresh_picks_up_changes(conn: sqlite3.Connection, db_path: Path, tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    write_note(root, "a.md", "a")
+    run(conn, db_path, root)
+    assert refresh(conn, db_path) is None  # nothing changed: no import at all
+    write_note(root, "b.md", "b")
+    report = refresh(conn, db_path)
+    assert report is not None and report.added == 1
+    with import_lock(db_path):
+        write_note(root, "c.md", "c")
+        assert refresh(conn, db_path) is None  # someone else is importing: use the index as is
+    assert len(paths(conn)) == 2
