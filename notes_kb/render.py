@@ -213,7 +213,7 @@ def _split_markers(snippet: str) -> Iterable[str]:
         yield buf
 
 
-def _short_path(path: str) -> str:
+def short_path(path: str) -> str:
     try:
         rel = os.path.relpath(path)
     except ValueError:
@@ -252,13 +252,13 @@ def _table(rows: Sequence[dict[str, Any]], summary: str | None, columns: Sequenc
                 if row.get("draft"):
                     title.append(" (draft)", style="dim")
                 if col == "note":
-                    title.append("\n" + safe_line(_short_path(row["path"])), style="cyan")
+                    title.append("\n" + safe_line(short_path(row["path"])), style="cyan")
                     if row.get("snippet"):
                         title.append("\n")
                         title.append_text(snippet_text(row["snippet"]))
                 cells.append(title)
             elif col == "path":
-                cells.append(Text(safe_line(_short_path(row["path"]))))
+                cells.append(Text(safe_line(short_path(row["path"]))))
             elif col == "lastmod":
                 cells.append(Text(safe_line((row.get("lastmod") or "")[:10])))
             elif col == "tags":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from notes_kb.render import console, safe, safe_line
+from notes_kb.render import console, safe, safe_line, short_path
 
 
 def show(detail: dict[str, Any]) -> None:
@@ -60,5 +60,5 @@ def show(detail: dict[str, Any]) -> None:
         for back in detail["backlinks"]:
             line = Text("  ← ")
             line.append(safe_line(back["title"]), style="bold")
-            line.append(f"  {safe_line(back['path'])}", style="dim")
+            line.append(f"  {safe_line(short_path(back['path']))}", style="dim")
             out.print(line)

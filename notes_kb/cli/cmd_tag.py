@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from notes_kb.cli.app import app
 from notes_kb.cli.cmd_query import NoRefreshOpt, refreshed_index
-from notes_kb.update import Edit
+
+if TYPE_CHECKING:
+    from notes_kb.update import Edit
 
 tag_app = typer.Typer(
     help="Add, remove or rename tags in the notes themselves.", no_args_is_help=True

@@ -100,7 +100,7 @@ def find(
     for note_id, score in hits:
         row = rows[note_id]
         if ranked:
-            row["score"] = round(-score, 4) if score is not None else 0.0
+            row["score"] = float(f"{-score:.4g}") if score is not None else 0.0
             row["snippet"] = snips.get(note_id, "")
         out.append(row)
     return out
@@ -124,7 +124,7 @@ def _snippets(conn: sqlite3.Connection, match: str, ids: list[int]) -> dict[int,
         f"SELECT rowid, snippet(notes_fts, 1, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 14) "
         f"FROM notes_fts WHERE notes_fts MATCH ? AND rowid IN ({marks})"
     )
-    return {rowid: text for rowid, text in conn.execute(sql, [match, *ids])}
+    return {rowid: text.strip() for rowid, text in conn.execute(sql, [match, *ids])}
 
 
 def notes_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
