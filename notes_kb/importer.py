@@ -50,15 +50,20 @@ def plan(
     exclude: Iterable[str] = (),
 ) -> Plan:
     """Compare the folders with the index by stat only: what must be read, what went away."""
-    abs_roots = [os.path.abspath(r) for r in roots]
-    result = Plan(abs_roots)
+    result = Plan([])
+    for root in roots:
+        absolute = os.path.abspath(root)
+        if _encodable(absolute):
+            result.roots.append(absolute)
+        else:
+            result.problems.append(ScanProblem(display_path(absolute), _NOT_UTF8))
+    abs_roots = result.roots
     known: dict[str, tuple[int, int, int, str | None]] = {}
     for root in abs_roots:
         if os.path.isdir(root):
             prefix = root.rstrip(os.sep) + os.sep
             rows = conn.execute(
-                "SELECT path, id, mtime_ns, size, hash FROM notes "
-                "WHERE substr(path, 1, ?) = ?",
+                "SELECT path, id, mtime_ns, size, hash FROM notes WHERE substr(path, 1, ?) = ?",
                 (len(prefix), prefix),
             )
         else:
@@ -73,6 +78,9 @@ def plan(
             if fs.path in seen:
                 continue
             seen.add(fs.path)
+            if not _encodable(fs.path):
+                result.problems.append(ScanProblem(display_path(fs.path), _NOT_UTF8))
+                continue
             old = known.get(fs.path)
             if old is None:
                 result.to_read.append((fs, root, None))
@@ -88,12 +96,35 @@ def plan(
     return result
 
 
+_NOT_UTF8 = "file name is not valid UTF-8; rename it to index it"
+
+
+def _encodable(path: str) -> bool:
+    """SQLite stores text as UTF-8: names holding undecodable bytes cannot be keys."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_path(path: str) -> str:
+    """A path that can always be printed: undecodable bytes shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 @contextmanager
-def import_lock(db_path: Path, *, wait: bool = True) -> Iterator[bool]:
-    """An exclusive lock beside the index, so two imports never interleave."""
+def import_lock(
+    db_path: Path, *, wait: bool = True, on_wait: Callable[[], None] | None = None
+) -> Iterator[bool]:
+    """An exclusive lock beside the index, so two imports never interleave.
+
+    With `wait`, blocks until the other import finishes, calling `on_wait` first (to tell
+    the user why nothing happens); without it, yields False at once when the lock is taken.
+    """
     lock_path = db_path.with_name(db_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -101,6 +132,8 @@ def import_lock(db_path: Path, *, wait: bool = True) -> Iterator[bool]:
             if not wait:
                 yield False
                 return
+            if on_wait is not None:
+                on_wait()
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield True
     finally:
@@ -122,7 +155,7 @@ def run_import(
     started = time.perf_counter()
     work = precomputed or plan(conn, roots, full=full, exclude=exclude)
     report = ImportReport(unchanged=work.unchanged)
-    report.failed.extend(Failure(p.path, p.error) for p in work.problems)
+    report.failed.extend(Failure(display_path(p.path), p.error) for p in work.problems)
     missing_by_hash: dict[str, tuple[str, int]] = {}
     for path, (note_id, digest) in work.missing.items():
         if digest:
@@ -137,7 +170,6 @@ def run_import(
         batch: list[dict[str, Any]] = []
         touched: list[tuple[int, int, int, int]] = []
         ids = _ids(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
-        t_read = time.perf_counter()
         for path, kind, payload in _read_all(work.to_read, revisit_tag, workers):
             done += 1
             if kind == "failed":
@@ -209,8 +241,48 @@ def _read_all(
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
-    with ctx.Pool(count) as pool:
+    with ctx.Pool(count, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
         yield from pool.imap(read_task, tasks, chunksize=64)
+
+
+def _worker_init(parent: int) -> None:
+    """Workers leave quietly when the import process dies (kill -9): no orphans, no noise.
+
+    Ctrl-C is for the import process alone: it rolls back and ends the pool.
+    """
+    import signal
+    import sys
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="nkb-parent-watch").start()
+    sys.stderr = _WhileParentLives(sys.stderr, parent)
+
+
+class _WhileParentLives:
+    """A worker's stderr that goes silent once its parent is gone (no broken-pipe tracebacks)."""
+
+    def __init__(self, stream: Any, parent: int) -> None:
+        self._stream = stream
+        self._parent = parent
+
+    def write(self, text: str) -> int:
+        # A dying parent closes its pipes a moment before its children are re-parented, so
+        # a worker that fails to send a result gives the kernel that moment before checking.
+        if os.getppid() == self._parent:
+            time.sleep(0.1)
+        if os.getppid() != self._parent:
+            return len(text)
+        return int(self._stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def sources(conn: sqlite3.Connection) -> list[str]:
@@ -234,7 +306,12 @@ def refresh(
     with import_lock(db_path, wait=False) as locked:
         if not locked:
             return None
-        return run_import(conn, roots, revisit_tag=revisit_tag)
+        try:
+            return run_import(conn, roots, revisit_tag=revisit_tag)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None  # another writer (an edit, say) holds the index: use it as it is
+            raise
 
 
 def guarded_import(
@@ -243,9 +320,11 @@ def guarded_import(
     roots: Sequence[str],
     *,
     wait: bool = True,
+    on_wait: Callable[[], None] | None = None,
     **kwargs: Any,
 ) -> ImportReport:
-    with import_lock(db_path, wait=wait) as locked:
+    """`run_import` under the import lock; ImportLocked at once when not waiting for it."""
+    with import_lock(db_path, wait=wait, on_wait=on_wait) as locked:
         if not locked:
             raise ImportLocked(f"another import is running on {db_path}")
         return run_import(conn, roots, **kwargs)

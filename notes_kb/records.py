@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat as stat_module
 from typing import Any
 
 from notes_kb.errors import NotesKbError
@@ -24,15 +25,22 @@ def read_record(
 ) -> tuple[str, Any]:
     """("record", dict) | ("same", (hash, stat)) | ("failed", reason)."""
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: a FIFO or device named like a note must not hang the import.
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        with open(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
+            if not stat_module.S_ISREG(st.st_mode):
+                return "failed", "not a regular file"
             if st.st_size > MAX_NOTE_BYTES:
                 return "failed", f"file is larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB"
-            data = fh.read()
+            data = fh.read(MAX_NOTE_BYTES + 1)
     except FileNotFoundError:
         return "failed", "file vanished before it could be read"
     except OSError as exc:
         return "failed", f"cannot read: {exc.strerror or exc}"
+    if len(data) > MAX_NOTE_BYTES:
+        return "failed", f"file is larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB"
     digest = file_hash(data)
     stat = (st.st_mtime_ns, st.st_size, st.st_ino)
     if known_hash is not None and digest == known_hash:
@@ -40,11 +48,13 @@ def read_record(
     stem = os.path.splitext(os.path.basename(path))[0]
     try:
         note = parse_bytes(data, stem, revisit_tag=revisit_tag)
+        return "record", to_record(note, path, source, stat, digest)
     except NotesKbError as exc:
         return "failed", str(exc)
     except RecursionError:
         return "failed", "note is nested too deeply to parse"
-    return "record", to_record(note, path, source, stat, digest)
+    except Exception as exc:  # one bad note must never stop an import
+        return "failed", f"could not be parsed ({type(exc).__name__}: {exc})"
 
 
 def to_record(

@@ -7,7 +7,6 @@ from notes_kb.cli import cmd_doctor as cmd_doctor
 from notes_kb.cli import cmd_ecosystem as cmd_ecosystem
 from notes_kb.cli import cmd_import as cmd_import
 from notes_kb.cli import cmd_listings as cmd_listings
-from notes_kb.cli import cmd_ecosystem as cmd_ecosystem
 from notes_kb.cli import cmd_query as cmd_query
 from notes_kb.cli import cmd_revisit as cmd_revisit
 from notes_kb.cli import cmd_tag as cmd_tag

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from notes_kb.errors import IndexError_, SchemaTooNew
-from notes_kb.store.migrations import LATEST, MIGRATIONS
+from notes_kb.store import migrations
 
 BUSY_TIMEOUT_MS = 30_000
+# While migrating, wait for the write lock in short steps: another process may be running
+# the same migration, and once it commits there is nothing left to do.
+_MIGRATE_STEP_MS = 200
+
+
+def latest() -> int:
+    """The schema version this notes-kb writes."""
+    return len(migrations.MIGRATIONS)
 
 
 def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlite3.Connection:
@@ -19,39 +28,78 @@ def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlit
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise IndexError_(f"{path}: cannot open the index ({exc})") from exc
+    try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise IndexError_(f"{path}: not a notes-kb index ({exc}); delete it and import again") from exc
-    if version > LATEST:
+        conn.close()
+        raise IndexError_(
+            f"{path}: not a notes-kb index ({exc}); delete it and import again"
+        ) from exc
+    newest = latest()
+    if version > newest:
         conn.close()
         raise SchemaTooNew(
             f"{path}: index schema version {version} is newer than this notes-kb supports "
-            f"({LATEST}); upgrade notes-kb or delete the index and import again"
+            f"({newest}); upgrade notes-kb or delete the index and import again"
         )
-    if version < LATEST:
+    if version < newest:
         if readonly:
             conn.close()
-            conn = connect(path, create=create)
-            return conn
-        _migrate(conn, version, path)
+            return connect(path, create=create)
+        try:
+            _migrate(conn, path)
+        except BaseException:
+            conn.close()
+            raise
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA synchronous = NORMAL")
     return conn
 
 
-def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema up to date in one transaction: all of it happens or none of it."""
     try:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             raise IndexError_(f"{path}: could not switch the index to WAL mode")
-        conn.execute("BEGIN IMMEDIATE")
+        if not _begin_unless_current(conn):
+            return
         current = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number in range(current, LATEST):
-            MIGRATIONS[number](conn)
+        for number in range(current, latest()):
+            migrations.MIGRATIONS[number](conn)
             conn.execute(f"PRAGMA user_version = {number + 1}")
         conn.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        _rollback(conn)
         raise IndexError_(f"{path}: could not prepare the index: {exc}") from exc
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
+def _begin_unless_current(conn: sqlite3.Connection) -> bool:
+    """Take the write lock; False when another process brought the schema up to date first."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    conn.execute(f"PRAGMA busy_timeout = {_MIGRATE_STEP_MS}")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if conn.execute("PRAGMA user_version").fetchone()[0] >= latest():
+                    return False
+                if time.monotonic() > deadline:
+                    raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
