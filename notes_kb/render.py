@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 FORMATS = ("table", "json", "jsonl", "csv", "paths")
+
+_JSON_UNSAFE_RE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _dumps(value: Any, **kwargs: Any) -> str:
+    """json.dumps that also escapes DEL, C1 controls and bidi overrides (valid, exact JSON)."""
+    text = json.dumps(value, **kwargs)
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 SNIPPET_OPEN = "\x02"
 SNIPPET_CLOSE = "\x03"
 
@@ -151,9 +162,9 @@ def emit_notes(
     columns: Sequence[str] = ("title", "tags", "lastmod", "path"),
 ) -> None:
     if fmt == "json":
-        write(json.dumps([public(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
+        write(_dumps([public(r) for r in rows], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
-        write("".join(json.dumps(public(r), ensure_ascii=False) + "\n" for r in rows))
+        write("".join(_dumps(public(r), ensure_ascii=False) + "\n" for r in rows))
     elif fmt == "paths":
         end = "\0" if null else "\n"
         write("".join((r["path"] if null else safe_line(r["path"])) + end for r in rows))
@@ -277,11 +288,9 @@ def emit_counts(
     rows: Sequence[tuple[str, int]], fmt: str, key: str, *, title: str | None = None
 ) -> None:
     if fmt == "json":
-        write(
-            json.dumps([{key: k, "count": n} for k, n in rows], ensure_ascii=False, indent=2) + "\n"
-        )
+        write(_dumps([{key: k, "count": n} for k, n in rows], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
-        write("".join(json.dumps({key: k, "count": n}, ensure_ascii=False) + "\n" for k, n in rows))
+        write("".join(_dumps({key: k, "count": n}, ensure_ascii=False) + "\n" for k, n in rows))
     elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -303,15 +312,15 @@ def emit_counts(
 
 
 def emit_json(value: Any) -> None:
-    write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+    write(_dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def emit_records(rows: Sequence[dict[str, Any]], fmt: str) -> None:
     """Plain records (not notes) as json or jsonl."""
     if fmt == "jsonl":
-        write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write("".join(_dumps(r, ensure_ascii=False) + "\n" for r in rows))
     else:
-        write(json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+        write(_dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
 
 
 def emit_pairs(rows: Sequence[tuple[str, str]], fmt: str, header: tuple[str, str]) -> None:
@@ -510,9 +519,9 @@ def emit_export(rows: Sequence[dict[str, Any]], fmt: str, fields: Sequence[str])
     """
     tty = stdout_is_terminal()
     if fmt == "json":
-        write(json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+        write(_dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "jsonl":
-        write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write("".join(_dumps(r, ensure_ascii=False) + "\n" for r in rows))
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -529,5 +538,5 @@ def _export_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        return _dumps(value, ensure_ascii=False)
     return str(value)

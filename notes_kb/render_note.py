@@ -6,6 +6,8 @@ from typing import Any
 
 from notes_kb.render import console, safe, safe_line, short_path
 
+SHOW_MAX_CHARS = 200_000
+
 
 def show(detail: dict[str, Any]) -> None:
     from rich.markdown import Markdown
@@ -43,7 +45,14 @@ def show(detail: dict[str, Any]) -> None:
         row("problem", detail["error"])
     out.print(Panel(meta, title=Text(safe_line(detail["title"]), style="bold"), title_align="left"))
     # The body is rendered as markdown, never as Rich markup; controls are neutralised.
-    out.print(Markdown(safe(detail["body"], multiline=True), hyperlinks=False))
+    body = detail["body"]
+    if len(body) > SHOW_MAX_CHARS:
+        # Rich's markdown renderer is slow on huge notes: show the start and say so.
+        out.print(Markdown(safe(body[:SHOW_MAX_CHARS], multiline=True), hyperlinks=False))
+        more = len(body) - SHOW_MAX_CHARS
+        out.print(Text(f"… {more:,} more characters (use --raw for the whole file)", style="dim"))
+    else:
+        out.print(Markdown(safe(body, multiline=True), hyperlinks=False))
     if detail["outgoing"]:
         out.print(Text("links", style="bold underline"))
         for link in detail["outgoing"]:

@@ -92,6 +92,7 @@ def import_(
             exclude=[*cfg.exclude, *(exclude or ())],
             progress=progress,
             revisit_tag=cfg.revisit_tag,
+            on_wait=lambda: render.info(f"waiting for another import on {db_path()} to finish…"),
         )
     if fmt == "json":
         render.emit_json(report.as_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -118,13 +119,57 @@ def count(conn: sqlite3.Connection, q: Compiled) -> int:
     )
 
 
+# SQLite's snippet() is quadratic in the number of matches in a note: big notes get a
+# snippet made here from the first match instead.
+SNIPPET_MAX_BYTES = 65536
+_BIG_SCAN_CHARS = 262144
+_FTS_STRING_RE = re.compile(r'"((?:[^"]|"")*)"(\*?)')
+
+
 def _snippets(conn: sqlite3.Connection, match: str, ids: list[int]) -> dict[int, str]:
     marks = ",".join("?" for _ in ids)
-    sql = (
-        f"SELECT rowid, snippet(notes_fts, 1, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 14) "
-        f"FROM notes_fts WHERE notes_fts MATCH ? AND rowid IN ({marks})"
-    )
-    return {rowid: text.strip() for rowid, text in conn.execute(sql, [match, *ids])}
+    big = {
+        row[0]: row[1]
+        for row in conn.execute(
+            f"SELECT id, substr(body, 1, {_BIG_SCAN_CHARS}) FROM notes "
+            f"WHERE id IN ({marks}) AND size > {SNIPPET_MAX_BYTES}",
+            ids,
+        )
+    }
+    out = {note_id: _plain_snippet(body, match) for note_id, body in big.items()}
+    small = [i for i in ids if i not in big]
+    if small:
+        marks = ",".join("?" for _ in small)
+        sql = (
+            f"SELECT rowid, snippet(notes_fts, 1, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 14) "
+            f"FROM notes_fts WHERE notes_fts MATCH ? AND rowid IN ({marks})"
+        )
+        out.update((rowid, text.strip()) for rowid, text in conn.execute(sql, [match, *small]))
+    return out
+
+
+def _plain_snippet(body: str, match: str, width: int = 90) -> str:
+    """A snippet around the first occurrence of any query word (case-insensitive)."""
+    words = [m.group(1).replace('""', '"') for m in _FTS_STRING_RE.finditer(match)]
+    words = [w for w in words if w.strip()]
+    if not words:
+        return body[:width].strip()
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    found = pattern.search(body)
+    if found is None:
+        return body[:width].strip()
+    start = max(0, found.start() - width // 2)
+    end = min(len(body), found.end() + width // 2)
+    before, hit, after = body[start : found.start()], found.group(0), body[found.end() : end]
+    return (
+        ("…" if start else "")
+        + before
+        + SNIPPET_OPEN
+        + hit
+        + SNIPPET_CLOSE
+        + after
+        + ("…" if end < len(body) else "")
+    ).strip()
 
 
 def notes_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
