@@ -14,7 +14,10 @@ from notes_kb.cli.app import app
 
 
 def main() -> None:
-    app(prog_name="notes-kb")
+    try:
+        app(prog_name="notes-kb")
+    except KeyboardInterrupt:  # before a command started; inside one, Group.invoke handles it
+        raise SystemExit(130) from None
 
 
 __all__ = ["app", "main"]
