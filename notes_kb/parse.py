@@ -169,7 +169,9 @@ def _yaml_message(exc: Exception, first_line: int) -> str:
     return f"invalid YAML frontmatter: {first}"
 
 
-def parse(text: str, stem: str, *, revisit_tag: str = REVISIT_TAG) -> Note:
+def parse(
+    text: str, stem: str, *, revisit_tag: str = REVISIT_TAG, date_fields: tuple[str, ...] = ()
+) -> Note:
     """Parse a note's text. Never raises: frontmatter errors are kept in `Note.error`."""
     text = text.removeprefix("\ufeff")
     if "\r" in text:
@@ -185,13 +187,17 @@ def parse(text: str, stem: str, *, revisit_tag: str = REVISIT_TAG) -> Note:
             meta = load(fmt, fm, first_line)
         except NoteParseError as exc:
             error = str(exc)
-    return build(meta, body, stem, fmt=fmt, error=error, revisit_tag=revisit_tag)
+    return build(
+        meta, body, stem, fmt=fmt, error=error, revisit_tag=revisit_tag, date_fields=date_fields
+    )
 
 
-def parse_bytes(data: bytes, stem: str, *, revisit_tag: str = REVISIT_TAG) -> Note:
+def parse_bytes(
+    data: bytes, stem: str, *, revisit_tag: str = REVISIT_TAG, date_fields: tuple[str, ...] = ()
+) -> Note:
     """Decode then parse; NoteReadError for binary data."""
     text, warnings = decode(data)
-    note = parse(text, stem, revisit_tag=revisit_tag)
+    note = parse(text, stem, revisit_tag=revisit_tag, date_fields=date_fields)
     if warnings:
         return _with_warnings(note, warnings)
     return note
@@ -234,7 +240,10 @@ def build(
     fmt: str = "none",
     error: str | None = None,
     revisit_tag: str = REVISIT_TAG,
+    date_fields: tuple[str, ...] = (),
 ) -> Note:
+    """Frontmatter mapping + body -> Note. `date_fields` are extra keys read as dates (the
+    first one present stands in for `date` when the note has none)."""
     lower = {str(k).lower(): v for k, v in meta.items()}
     code_free = md.strip_code(body)
     warnings: list[str] = []
@@ -254,7 +263,8 @@ def build(
     ]
 
     dates: dict[str, str] = {}
-    for key in DATE_KEYS:
+    extra = tuple(k.lower() for k in date_fields if k.lower() not in DATE_KEYS)
+    for key in DATE_KEYS + extra:
         value = lower.get(key)
         if value is None or value == "":
             continue
@@ -263,6 +273,11 @@ def build(
             warnings.append(f"{key}: not a date: {scalar_text(value)[:40]!r}")
         else:
             dates[key] = iso
+    if "date" not in dates:
+        for key in extra:
+            if key in dates:
+                dates["date"] = dates[key]
+                break
 
     revisit_after = None
     if lower.get("revisit_after") not in (None, ""):

@@ -21,9 +21,20 @@ def file_hash(data: bytes) -> str:
 
 
 def read_record(
-    path: str, source: str, known_hash: str | None = None, revisit_tag: str = "revisit"
+    path: str,
+    source: str,
+    known_hash: str | None = None,
+    revisit_tag: str = "revisit",
+    date_fields: tuple[str, ...] | None = None,
 ) -> tuple[str, Any]:
-    """("record", dict) | ("same", (hash, stat)) | ("failed", reason)."""
+    """("record", dict) | ("same", (hash, stat)) | ("failed", reason).
+
+    `date_fields` defaults to the configured extra date keys.
+    """
+    if date_fields is None:
+        from notes_kb import config
+
+        date_fields = config.load().date_fields
     try:
         # O_NONBLOCK: a FIFO or device named like a note must not hang the import.
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -47,7 +58,7 @@ def read_record(
         return "same", (digest, stat)
     stem = os.path.splitext(os.path.basename(path))[0]
     try:
-        note = parse_bytes(data, stem, revisit_tag=revisit_tag)
+        note = parse_bytes(data, stem, revisit_tag=revisit_tag, date_fields=date_fields)
         return "record", to_record(note, path, source, stat, digest)
     except NotesKbError as exc:
         return "failed", str(exc)

@@ -865,3 +865,20 @@ def test_parse_bytes_returns_a_note_or_raises_read_error(data: bytes) -> None:
     except NoteReadError:
         return
     assert isinstance(note, Note)
+
+
+@pytest.mark.parametrize(
+    ("front", "fields", "expected_date", "expected_extra"),
+    [
+        ("published: 2021-05-04\n", ("published",), "2021-05-04", "2021-05-04"),
+        ("published: May 4, 2021\n", ("Published",), "2021-05-04", "2021-05-04"),
+        ("date: 2020-01-01\npublished: 2021-05-04\n", ("published",), "2020-01-01", "2021-05-04"),
+        ("published: 2021-05-04\n", (), None, None),
+    ],
+)
+def test_configured_extra_date_fields(
+    front: str, fields: tuple[str, ...], expected_date: str | None, expected_extra: str | None
+) -> None:
+    note = parse(f"---\n{front}---\nbody\n", "stem", date_fields=fields)
+    assert note.dates.get("date") == expected_date
+    assert note.dates.get("published") == expected_extra

@@ -22,7 +22,9 @@ NotesArg = Annotated[list[str], typer.Argument(help="Notes: path, file name, tit
 
 
 def revisit_tag() -> str:
-    return "revisit"
+    from notes_kb import config
+
+    return config.load().revisit_tag
 
 
 def queue_rows(
