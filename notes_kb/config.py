@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notes_kb import paths
+
+if TYPE_CHECKING:
+    import tomllib
 from notes_kb.errors import NotesKbError
 
 FILE_NAME = "config.toml"
@@ -171,6 +173,8 @@ def read_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text") from exc
     try:
+        import tomllib  # only when there is a file: keeps start-up lean
+
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_message(path, exc, text)) from exc

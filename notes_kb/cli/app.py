@@ -1,7 +1,5 @@
 """The Typer app, shared options, and the one place errors become messages and exit codes."""
 
-from __future__ import annotations
-
 import os
 import sqlite3
 import sys

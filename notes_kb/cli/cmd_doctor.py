@@ -1,7 +1,5 @@
 """`doctor`: check the index and repair it."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

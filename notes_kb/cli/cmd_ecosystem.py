@@ -1,7 +1,5 @@
 """Around the index: config, new, watch, serve, stats, export."""
 
-from __future__ import annotations
-
 import os
 import signal
 import threading
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
     from notes_kb.config import Config
 
 
-def _config(ctx: typer.Context) -> Config:
+def _config(ctx: typer.Context) -> "Config":
     """The effective configuration, with the global options of this invocation applied."""
     from notes_kb import config
 
@@ -68,7 +66,7 @@ def config_(
     render.emit_config(rows, f"config file: {file}{state}{named}")
 
 
-def _origin(cfg: Config, key: str) -> str:
+def _origin(cfg: "Config", key: str) -> str:
     origin = cfg.origin_of(key)
     return origin.kind if origin.kind == "file" else str(origin)  # the file is named above
 

@@ -1,7 +1,5 @@
 """`import` and `status`."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager

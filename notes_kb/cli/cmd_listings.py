@@ -1,7 +1,5 @@
 """Listings: tags, authors, categories, links (by domain, per note, broken), orphans."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

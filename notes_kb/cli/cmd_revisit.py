@@ -1,7 +1,5 @@
 """`revisit`: the queue of notes to come back to, reviewed in the terminal or by command."""
 
-from __future__ import annotations
-
 import datetime as dt
 import sqlite3
 import sys

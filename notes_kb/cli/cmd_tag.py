@@ -1,7 +1,5 @@
 """`tag add|remove|rename`: batch tag edits that change only the tag lines of each note."""
 
-from __future__ import annotations
-
 import sqlite3
 from typing import TYPE_CHECKING, Annotated
 
@@ -48,7 +46,9 @@ def select(conn: sqlite3.Connection, targets: list[str]) -> list[str]:
     return [r["path"] for r in rows]
 
 
-def _run(conn: sqlite3.Connection, paths: list[str], edit: Edit, dry_run: bool, verb: str) -> None:
+def _run(
+    conn: sqlite3.Connection, paths: list[str], edit: "Edit", dry_run: bool, verb: str
+) -> None:
     from notes_kb import render, update
     from notes_kb.errors import ExitStatus
 
