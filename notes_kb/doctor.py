@@ -111,7 +111,9 @@ def run_doctor(
         report.checks.append(_guarded(step, conn, repair))
     report.checks.append(_engine(engine_check or find_engine_check(), db_path, repair))
     report.checks.append(_guarded(_note_problems, conn, repair))
-    if repair and report.repaired:
+    # Repairs of the SQLite side change what the engines derive from it; the Whoosh repair
+    # itself does not (marking it would make the fresh Whoosh index look stale again).
+    if repair and any(c.name != "whoosh index" for c in report.repaired):
         _in_transaction(conn, lambda: health.mark_changed(conn, _now()))
     return report
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 # Importing a command module registers its commands on the app.
 from notes_kb.cli import cmd_doctor as cmd_doctor
 from notes_kb.cli import cmd_ecosystem as cmd_ecosystem
+from notes_kb.cli import cmd_engines as cmd_engines
 from notes_kb.cli import cmd_import as cmd_import
 from notes_kb.cli import cmd_listings as cmd_listings
 from notes_kb.cli import cmd_query as cmd_query

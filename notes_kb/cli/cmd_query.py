@@ -1,7 +1,5 @@
 """Query commands: list, search, tags, authors, categories, show, links, orphans."""
 
-from __future__ import annotations
-
 import os
 import sqlite3
 import time
@@ -10,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from notes_kb.cli.app import app, check_format, db_path, open_index
+
 
 def complete_tags(incomplete: str) -> list[str]:
     """Shell completion: tag names from the index."""
@@ -30,21 +29,29 @@ TagOpt = Annotated[
     ),
 ]
 AuthorOpt = Annotated[str | None, typer.Option("--author", "-a", help="Only notes by this author.")]
-LinkOpt = Annotated[str | None, typer.Option("--link", help="Only notes linking to this URL or domain.")]
+LinkOpt = Annotated[
+    str | None, typer.Option("--link", help="Only notes linking to this URL or domain.")
+]
 DraftOpt = Annotated[
-    bool | None, typer.Option("--draft/--no-draft", help="Only drafts / only non-drafts.", show_default=False)
+    bool | None,
+    typer.Option("--draft/--no-draft", help="Only drafts / only non-drafts.", show_default=False),
 ]
 RevisitOpt = Annotated[bool, typer.Option("--revisit", help="Only notes marked revisit.")]
 WhereOpt = Annotated[
-    list[str] | None, typer.Option("--where", "-w", help="A field comparison, e.g. 'lastmod>=2022-01-01'.")
+    list[str] | None,
+    typer.Option("--where", "-w", help="A field comparison, e.g. 'lastmod>=2022-01-01'."),
 ]
 LimitOpt = Annotated[
-    int | None, typer.Option("--limit", "-n", help="At most N notes (default 20 on a terminal).", show_default=False)
+    int | None,
+    typer.Option(
+        "--limit", "-n", help="At most N notes (default 20 on a terminal).", show_default=False
+    ),
 ]
 SortOpt = Annotated[str, typer.Option("--sort", help="relevance, lastmod, title or path.")]
 ReverseOpt = Annotated[bool, typer.Option("--reverse", help="Reverse the order.")]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", "-f", help="table, json, jsonl, csv or paths.", show_default=False)
+    str | None,
+    typer.Option("--format", "-f", help="table, json, jsonl, csv or paths.", show_default=False),
 ]
 NullOpt = Annotated[bool, typer.Option("-0", "--null", help="With paths: NUL-separated.")]
 NoRefreshOpt = Annotated[
@@ -56,9 +63,10 @@ def refreshed_index(no_refresh: bool) -> sqlite3.Connection:
     """Open the index; first bring it up to date with its folders unless told not to."""
     conn = open_index()
     if not no_refresh and not os.environ.get("NOTES_KB_NO_REFRESH"):
+        from notes_kb import config
         from notes_kb.importer import refresh
 
-        refresh(conn, db_path())
+        refresh(conn, db_path(), revisit_tag=config.load().revisit_tag)
     return conn
 
 
@@ -104,34 +112,57 @@ def run_query(
     null: bool,
     no_refresh: bool,
     noun: str,
+    engine: str = "fts5",
+    fuzzy: bool = False,
+    suggest: bool = False,
 ) -> list[dict[str, Any]]:
     from notes_kb import render
-    from notes_kb.store.querysql import compile_query
-    from notes_kb.store.read import SORTS, count, find
+    from notes_kb.cli.cmd_engines import find_notes
+    from notes_kb.query import parse_query
+    from notes_kb.store.read import SORTS
 
     started = time.perf_counter()
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of: {', '.join(SORTS)}", param_hint="--sort")
-    fmt = check_format(fmt) if fmt else ("table" if render.stdout_is_terminal() else "table")
+    fmt = check_format(fmt)
     node = build_filter(query, tags, author, link, draft, revisit, where)
     if limit is None and render.stdout_is_terminal():
         limit = 20
-    compiled = compile_query(node)
     conn = refreshed_index(no_refresh)
-    rows = find(conn, compiled, sort=sort, reverse=reverse, limit=limit, snippets=fmt != "paths")
+    found = find_notes(
+        conn,
+        node,
+        parse_query(query),
+        engine=engine,
+        fuzzy=fuzzy,
+        suggest=suggest,
+        sort=sort,
+        reverse=reverse,
+        limit=limit,
+        snippets=fmt != "paths",
+        count=fmt == "table",
+    )
+    rows, total = found.rows, found.total
     summary = None
     if fmt == "table":
-        total = len(rows) if limit is None or len(rows) < limit else count(conn, compiled)
         ms = (time.perf_counter() - started) * 1000
         shown = f"{len(rows)} of {total}" if total > len(rows) else f"{total}"
         summary = f"{shown} {noun}{'' if total == 1 else 's'} in {ms:.0f} ms"
+    for row in rows if found.suggestion else ():
+        row["suggestion"] = found.suggestion  # few hits: json/jsonl rows carry it
     render.emit_notes(rows, fmt, null=null, summary=summary)
+    if found.suggestion and (fmt == "table" or not rows):
+        render.warn(f"did you mean: {found.suggestion}")
+    elif found.no_vocabulary and fmt == "table" and not rows:
+        render.info("for spelling suggestions, run `notes-kb reindex --engine whoosh` once")
     return rows
 
 
 @app.command("list")
 def list_(
-    query: Annotated[list[str] | None, typer.Argument(help="Optional query (see `search`).", show_default=False)] = None,
+    query: Annotated[
+        list[str] | None, typer.Argument(help="Optional query (see `search`).", show_default=False)
+    ] = None,
     tag: TagOpt = None,
     author: AuthorOpt = None,
     link: LinkOpt = None,
@@ -147,15 +178,31 @@ def list_(
 ) -> None:
     """List notes, newest first, filtered by tag, author, link, draft or revisit status."""
     run_query(
-        " ".join(query or []), tags=tag, author=author, link=link, draft=draft, revisit=revisit,
-        where=where, limit=limit, sort=sort, reverse=reverse, fmt=fmt, null=null,
-        no_refresh=no_refresh, noun="note",
+        " ".join(query or []),
+        tags=tag,
+        author=author,
+        link=link,
+        draft=draft,
+        revisit=revisit,
+        where=where,
+        limit=limit,
+        sort=sort,
+        reverse=reverse,
+        fmt=fmt,
+        null=null,
+        no_refresh=no_refresh,
+        noun="note",
     )
 
 
 @app.command()
 def search(
-    query: Annotated[list[str], typer.Argument(help="Words, \"phrases\", prefix*, OR, -word, field:value...", show_default=False)],
+    query: Annotated[
+        list[str],
+        typer.Argument(
+            help='Words, "phrases", prefix*, OR, -word, field:value...', show_default=False
+        ),
+    ],
     tag: TagOpt = None,
     author: AuthorOpt = None,
     link: LinkOpt = None,
@@ -168,6 +215,21 @@ def search(
     fmt: FormatOpt = None,
     null: NullOpt = False,
     no_refresh: NoRefreshOpt = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="fts5 (SQLite) or whoosh: the same query language. Default: fts5, or whoosh "
+            "with --fuzzy (it ranks exact words above corrected ones).",
+            show_default=False,
+        ),
+    ] = None,
+    fuzzy: Annotated[
+        bool,
+        typer.Option(
+            "--fuzzy", help="Forgive typos after the first letter: 1 in words of 4-7, 2 from 8."
+        ),
+    ] = False,
 ) -> None:
     """Full-text search ranked by relevance (title and tags weigh more than the body).
 
@@ -175,19 +237,41 @@ def search(
     tag:, author:, category:, link:, links-to:, linked-by:, title:, path:, body:,
     is:draft|revisit|snoozed, has:FIELD, and any frontmatter key as key:value or
     key>=value (dates and numbers compare as such).
+
+    With fewer than 3 hits, words the notebook does not contain are corrected from its
+    own vocabulary: "did you mean: ..." on stderr (table output, or no hits at all) and a
+    "suggestion" field in each json/jsonl row.
     """
     run_query(
-        " ".join(query), tags=tag, author=author, link=link, draft=draft, revisit=revisit,
-        where=where, limit=limit, sort=sort, reverse=reverse, fmt=fmt, null=null,
-        no_refresh=no_refresh, noun="hit",
+        " ".join(query),
+        tags=tag,
+        author=author,
+        link=link,
+        draft=draft,
+        revisit=revisit,
+        where=where,
+        limit=limit,
+        sort=sort,
+        reverse=reverse,
+        fmt=fmt,
+        null=null,
+        no_refresh=no_refresh,
+        noun="hit",
+        engine=engine or ("whoosh" if fuzzy else "fts5"),
+        fuzzy=fuzzy,
+        suggest=True,
     )
 
 
 @app.command()
 def show(
-    note: Annotated[str, typer.Argument(help="Path, file name, title or a unique prefix.", show_default=False)],
+    note: Annotated[
+        str, typer.Argument(help="Path, file name, title or a unique prefix.", show_default=False)
+    ],
     raw: Annotated[bool, typer.Option("--raw", help="Print the file as it is.")] = False,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="table or json.", show_default=False)] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="table or json.", show_default=False)
+    ] = None,
     no_refresh: NoRefreshOpt = False,
 ) -> None:
     """One note: metadata, the rendered text, its links and backlinks."""
