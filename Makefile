@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q notes_kb
 	touch $(STAMP)
 
 demo: install
@@ -40,9 +41,11 @@ format: install
 	$(BIN)/ruff check --fix notes_kb tests
 
 bench: install
+	$(BIN)/python -m compileall -q notes_kb
 	$(BIN)/python -m tests.bench.run
 
 bench-quick: install
+	$(BIN)/python -m compileall -q notes_kb
 	$(BIN)/python -m tests.bench.run --quick
 
 golden: install
