@@ -62,9 +62,11 @@ def plan(
     for root in abs_roots:
         if os.path.isdir(root):
             prefix = root.rstrip(os.sep) + os.sep
+            # A range on path reads only the covering index idx_notes_stat, never the bodies.
+            upper = prefix[:-1] + chr(ord(os.sep) + 1)
             rows = conn.execute(
-                "SELECT path, id, mtime_ns, size, hash FROM notes WHERE substr(path, 1, ?) = ?",
-                (len(prefix), prefix),
+                "SELECT path, id, mtime_ns, size, hash FROM notes WHERE path >= ? AND path < ?",
+                (prefix, upper),
             )
         else:
             rows = conn.execute(
@@ -167,6 +169,11 @@ def run_import(
         progress(0, total)
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Loading many notes into an empty index: one full-text rebuild at the end is far
+        # cheaper than updating it row by row.
+        bulk = total >= PARALLEL_THRESHOLD and not conn.execute("SELECT 1 FROM notes").fetchone()
+        if bulk:
+            write.pause_fts_insert(conn)
         batch: list[dict[str, Any]] = []
         touched: list[tuple[int, int, int, int]] = []
         ids = _ids(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
@@ -199,6 +206,8 @@ def run_import(
             if progress and (done % 50 == 0 or done == total):
                 progress(done, total)
         write.write_notes(conn, batch)
+        if bulk:
+            write.rebuild_fts(conn)
         write.touch(conn, touched)
         gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
         write.delete_notes(conn, gone)

@@ -6,12 +6,14 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from typing import NamedTuple
 
 NOTE_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 
 
-@dataclass(frozen=True)
-class FileStat:
+class FileStat(NamedTuple):
+    """A note file (a tuple: the stat walk before every query makes one per note)."""
+
     path: str  # absolute, as found (symlinks to files are followed, not resolved)
     mtime_ns: int
     size: int
@@ -77,14 +79,14 @@ def _walk(
         subdirs: list[str] = []
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
+            if name[0] == ".":
                 continue
             if patterns and any(fnmatch(name, p) or fnmatch(entry.path, p) for p in patterns):
                 continue
             try:
                 if entry.is_dir():
                     subdirs.append(entry.path)
-                elif is_note(name) and entry.is_file():
+                elif name.lower().endswith(NOTE_SUFFIXES) and entry.is_file():
                     est = entry.stat()
                     yield FileStat(entry.path, est.st_mtime_ns, est.st_size, est.st_ino)
             except OSError as exc:

@@ -81,6 +81,7 @@ def find_notes(
     limit: int | None,
     snippets: bool,
     count: bool,
+    paths_only: bool = False,
 ) -> Found:
     """Run a query on the chosen engine; `typed` is the user's own query (for suggestions).
     `count` asks for the number of all matches even when `limit` cuts the rows short."""
@@ -117,6 +118,7 @@ def find_notes(
             snippets=snippets,
             count=count,
             fuzzy=expansions,
+            paths_only=paths_only,
         )
         result = open_engine(engine, conn, db_path(), progress).search(request)
         total = result.total if result.total is not None else len(result.rows)

@@ -141,6 +141,7 @@ def run_query(
         limit=limit,
         snippets=fmt != "paths",
         count=fmt == "table",
+        paths_only=fmt == "paths",
     )
     rows, total = found.rows, found.total
     summary = None

@@ -36,6 +36,7 @@ class SearchRequest:
     snippets: bool = True
     count: bool = False  # also count every match, not only the ones returned
     fuzzy: Expansions = field(default_factory=dict)
+    paths_only: bool = False  # rows need only "path" (for --format paths)
 
 
 @dataclass

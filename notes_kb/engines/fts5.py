@@ -31,6 +31,7 @@ class Fts5Engine:
             reverse=request.reverse,
             limit=request.limit,
             snippets=request.snippets,
+            paths_only=request.paths_only,
         )
         total = None
         if request.count:

@@ -100,33 +100,40 @@ def _m001_tables(db: Any) -> None:
     db["state"].create({"key": str, "value": str}, pk="key")
 
 
+TRIGGERS = """
+    CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+      INSERT INTO notes_fts(rowid, title, body, tags, authors)
+      VALUES (new.id, new.title, new.body, new.tags, new.authors);
+    END;
+    CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN
+      INSERT INTO notes_fts(notes_fts, rowid, title, body, tags, authors)
+      VALUES ('delete', old.id, old.title, old.body, old.tags, old.authors);
+    END;
+    CREATE TRIGGER notes_au AFTER UPDATE OF title, body, tags, authors ON notes BEGIN
+      INSERT INTO notes_fts(notes_fts, rowid, title, body, tags, authors)
+      VALUES ('delete', old.id, old.title, old.body, old.tags, old.authors);
+      INSERT INTO notes_fts(rowid, title, body, tags, authors)
+      VALUES (new.id, new.title, new.body, new.tags, new.authors);
+    END;
+"""
+
+
 def _m001_fts(conn: sqlite3.Connection) -> None:
     # Child rows (tags, authors, links...) are removed explicitly by the store when a note goes.
     conn.execute(
         "CREATE VIRTUAL TABLE notes_fts USING fts5(title, body, tags, authors, "
-        "content='notes', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2', "
-        "prefix='2 3')"
+        "content='notes', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
     )
-    triggers = """
-        CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
-          INSERT INTO notes_fts(rowid, title, body, tags, authors)
-          VALUES (new.id, new.title, new.body, new.tags, new.authors);
-        END;
-        CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN
-          INSERT INTO notes_fts(notes_fts, rowid, title, body, tags, authors)
-          VALUES ('delete', old.id, old.title, old.body, old.tags, old.authors);
-        END;
-        CREATE TRIGGER notes_au AFTER UPDATE OF title, body, tags, authors ON notes BEGIN
-          INSERT INTO notes_fts(notes_fts, rowid, title, body, tags, authors)
-          VALUES ('delete', old.id, old.title, old.body, old.tags, old.authors);
-          INSERT INTO notes_fts(rowid, title, body, tags, authors)
-          VALUES (new.id, new.title, new.body, new.tags, new.authors);
-        END;
-    """
-    for trigger in triggers.split("END;")[:-1]:
+    for trigger in TRIGGERS.split("END;")[:-1]:
         conn.execute(trigger + "END;")
     conn.execute(f"INSERT INTO notes_fts(notes_fts, rank) VALUES ('rank', '{RANK}')")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial]
+def m002_stat_index(conn: sqlite3.Connection) -> None:
+    """A covering index for the stat comparison before every query: reading these columns
+    from the table would walk past each note's body."""
+    conn.execute("CREATE INDEX idx_notes_stat ON notes(path, mtime_ns, size, id, hash)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [m001_initial, m002_stat_index]
 LATEST = len(MIGRATIONS)

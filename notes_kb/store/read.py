@@ -71,6 +71,7 @@ def find(
     reverse: bool = False,
     limit: int | None = None,
     snippets: bool = True,
+    paths_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Ranked note dicts (+ score and snippet when the query has words)."""
     limit_sql = f" LIMIT {int(limit)}" if limit is not None and limit >= 0 else ""
@@ -94,6 +95,9 @@ def find(
         params = list(q.params)
     hits = conn.execute(sql, params).fetchall()
     ids = [h[0] for h in hits]
+    if paths_only:
+        paths = _paths_by_id(conn, ids)
+        return [{"id": i, "path": paths[i]} for i in ids]
     rows = notes_by_id(conn, ids)
     match = q.fts or q.rank_fts
     snips = _snippets(conn, match, ids) if snippets and match and ids else {}
@@ -170,6 +174,15 @@ def _plain_snippet(body: str, match: str, width: int = 90) -> str:
         + after
         + ("…" if end < len(body) else "")
     ).strip()
+
+
+def _paths_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        out.update(conn.execute(f"SELECT id, path FROM notes WHERE id IN ({marks})", chunk))
+    return out
 
 
 def notes_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -151,7 +151,7 @@ def resolve_links(conn: sqlite3.Connection) -> None:
     conn.execute(
         "UPDATE links SET target_id = COALESCE("
         "(SELECT n.id FROM notes n WHERE n.stem = links.resolved ORDER BY n.id LIMIT 1),"
-        "(SELECT n.id FROM notes n WHERE lower(n.title) = links.resolved ORDER BY n.id LIMIT 1)"
+        "(SELECT n.id FROM notes n WHERE lower(n.title) = +links.resolved ORDER BY n.id LIMIT 1)"
         ") WHERE kind = 'wiki' AND target_id IS NULL"
     )
 
@@ -177,3 +177,18 @@ def set_state(conn: sqlite3.Connection, key: str, value: str) -> None:
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def pause_fts_insert(conn: sqlite3.Connection) -> None:
+    """For a bulk load into an empty index: no per-row full-text work (see rebuild_fts)."""
+    conn.execute("DROP TRIGGER IF EXISTS notes_ai")
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    """Rebuild the full-text index from the notes table and restore the insert trigger."""
+    from notes_kb.store.migrations import TRIGGERS
+
+    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
+    conn.execute("DROP TRIGGER IF EXISTS notes_ai")
+    insert_trigger = TRIGGERS.split("END;")[0] + "END;"
+    conn.execute(insert_trigger)
