@@ -27,7 +27,7 @@ def show(detail: dict[str, Any]) -> None:
             value = ", ".join(str(v) for v in value)
         meta.add_row(label, Text(safe_line(value)))
 
-    row("path", detail["path"])
+    row("path", short_path(detail["path"]))
     row("authors", detail["authors"])
     row("tags", detail["tags"])
     row("categories", detail["categories"])
