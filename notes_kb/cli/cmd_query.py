@@ -291,3 +291,32 @@ def show(
         render.emit_json({k: v for k, v in detail.items() if k != "id"})
         return
     render_note.show(detail)
+
+
+@app.command("open")
+def open_(
+    note: Annotated[
+        str, typer.Argument(help="Path, file name, title or a unique prefix.", show_default=False)
+    ],
+    no_refresh: NoRefreshOpt = False,
+) -> None:
+    """Open a note in $VISUAL / $EDITOR (or the configured editor), then re-index it."""
+    import shlex
+    import subprocess
+
+    from notes_kb import config, render
+    from notes_kb.store.read import notes_by_id, resolve_note
+    from notes_kb.update import reindex
+
+    conn = refreshed_index(no_refresh)
+    note_id = resolve_note(conn, note)
+    path = notes_by_id(conn, [note_id])[note_id]["path"]
+    editor = config.load().editor
+    try:
+        code = subprocess.run([*shlex.split(editor), path], check=False).returncode
+    except OSError as exc:
+        render.error(f"cannot start editor {editor!r}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
+    reindex(conn, [path])
+    if code:
+        raise typer.Exit(code)

@@ -42,7 +42,9 @@ def read_line(prompt: str) -> str:
 
 
 def open_editor(path: str) -> None:
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    from notes_kb import config
+
+    editor = config.load().editor
     try:
         subprocess.run([*shlex.split(editor), path], check=False)
     except OSError as exc:
