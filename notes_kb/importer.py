@@ -15,7 +15,7 @@ from typing import Any
 
 from notes_kb.errors import ImportLocked
 from notes_kb.model import Failure, ImportReport
-from notes_kb.records import read_task
+from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
 from notes_kb.store import write
 
@@ -241,7 +241,12 @@ def _ids(conn: sqlite3.Connection, paths: list[str]) -> dict[str, int]:
 def _read_all(
     to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int | None
 ) -> Iterator[tuple[str, str, Any]]:
-    tasks = [(fs.path, root, known, revisit_tag) for fs, root, known in to_read]
+    from notes_kb import config
+
+    date_fields = config.load().date_fields  # once, not per note
+    tasks: list[ReadTask] = [
+        (fs.path, root, known, revisit_tag, date_fields) for fs, root, known in to_read
+    ]
     count = workers if workers is not None else (os.cpu_count() or 1)
     if len(tasks) < PARALLEL_THRESHOLD or count < 2:
         for task in tasks:

@@ -117,8 +117,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def read_task(args: tuple[str, str, str | None, str]) -> tuple[str, str, Any]:
-    """Process-pool entry point."""
-    path, source, known, revisit_tag = args
-    kind, payload = read_record(path, source, known, revisit_tag)
+ReadTask = tuple[str, str, str | None, str, tuple[str, ...]]
+
+
+def read_task(args: ReadTask) -> tuple[str, str, Any]:
+    """Process-pool entry point: (path, source, known hash, revisit tag, date fields)."""
+    path, source, known, revisit_tag, date_fields = args
+    kind, payload = read_record(path, source, known, revisit_tag, date_fields)
     return path, kind, payload
