@@ -1,16 +1,14 @@
 """`related` and `reindex`, and the engine side of `search` (--engine, --fuzzy, did you mean)."""
 
 import sqlite3
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
 from notes_kb.cli.app import app, check_format, db_path, open_index
+from notes_kb.cli.progress import progress_bar
 
 #: Below this many hits, `search` looks for misspelt words and suggests a corrected query.
 SUGGEST_BELOW = 3
@@ -18,46 +16,6 @@ SUGGEST_BELOW = 3
 #: (bigger ones get a hint to build it once with `reindex --engine whoosh`).
 SUGGEST_BUILD_LIMIT = 1000
 #: Index updates smaller than this finish without a progress bar.
-PROGRESS_FROM = 200
-
-
-@contextmanager
-def progress_bar(
-    label: str, minimum: int = PROGRESS_FROM
-) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich progress bar on stderr for long index updates, when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from notes_kb import render
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=render.err_console(),
-        transient=True,
-    )
-    task = bar.add_task(label, total=None)
-    started = False
-
-    def update(done: int, total: int) -> None:
-        nonlocal started
-        if total < max(minimum, 1):
-            return
-        if not started:
-            bar.start()
-            started = True
-        bar.update(task, completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if started:
-            bar.stop()
 
 
 @dataclass

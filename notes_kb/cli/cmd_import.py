@@ -1,52 +1,13 @@
 """`import` and `status`."""
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from notes_kb.cli.app import app, check_format, db_path, open_index
+from notes_kb.cli.progress import progress_bar
 from notes_kb.errors import ExitStatus
-
-
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A Rich progress bar on a terminal; nothing at all when stderr is not one."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from notes_kb import render
-
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=render.err_console(),
-        transient=True,
-    )
-    task = bar.add_task(label, total=None)
-    started = False
-
-    def update(done: int, total: int) -> None:
-        nonlocal started
-        if total == 0:
-            return
-        if not started:
-            bar.start()
-            started = True
-        bar.update(task, completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if started:
-            bar.stop()
 
 
 @app.command("import")
@@ -81,7 +42,7 @@ def import_(
         render.error(f"no such file or folder: {missing[0]}")
         raise typer.Exit(int(ExitStatus.USAGE))
     conn = open_index(create=True)
-    with _progress("importing") as progress:
+    with progress_bar("importing", minimum=1) as progress:
         report = guarded_import(
             conn,
             db_path(),
