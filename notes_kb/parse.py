@@ -96,7 +96,10 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
     except RecursionError as exc:
         raise NoteParseError("frontmatter is nested too deeply") from exc
     except Exception as exc:  # YAML errors and anything a loader raises on hostile input
-        raise NoteParseError(_yaml_message(exc, first_line)) from exc
+        message = _yaml_message(exc, first_line)
+        if "{{" in fm or "{%" in fm:
+            message += " (template placeholders such as {{ .Date }} are not YAML)"
+        raise NoteParseError(message) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

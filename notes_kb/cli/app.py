@@ -12,12 +12,39 @@ from typer.core import TyperGroup
 
 from notes_kb.errors import AmbiguousNote, ExitStatus, NotesKbError
 
+# The order of `--help`: everyday commands first.
+COMMAND_ORDER = (
+    "import",
+    "search",
+    "list",
+    "show",
+    "open",
+    "tags",
+    "authors",
+    "categories",
+    "links",
+    "orphans",
+    "related",
+    "revisit",
+    "tag",
+    "new",
+    "status",
+    "stats",
+    "export",
+    "watch",
+    "serve",
+    "reindex",
+    "doctor",
+    "config",
+)
+
 
 class Group(TyperGroup):
     """Translates every error into one line on stderr and an exit code."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
+        order = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(self.commands, key=lambda name: order.get(name, len(order)))
 
     def invoke(self, ctx: Any) -> Any:
         from notes_kb import render
