@@ -314,14 +314,19 @@ def refresh(
     roots = [r for r in sources(conn) if os.path.exists(r)]
     if not roots:
         return None
+    from notes_kb.store.bulk import generation
+
+    before = generation(conn)
     work = plan(conn, roots)
     if work.empty:
         return None
     with import_lock(db_path, wait=False) as locked:
         if not locked:
             return None
+        # The stat walk stays valid unless another import changed the index meanwhile.
+        reuse = work if generation(conn) == before else None
         try:
-            return run_import(conn, roots, revisit_tag=revisit_tag)
+            return run_import(conn, roots, revisit_tag=revisit_tag, precomputed=reuse)
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 return None  # another writer (an edit, say) holds the index: use it as it is

@@ -12,6 +12,7 @@ from pathlib import Path
 from notes_kb.errors import EditRefused, NotesKbError
 from notes_kb.records import read_record
 from notes_kb.store import write
+from notes_kb.store.db import transaction
 
 Edit = Callable[[str], str]
 
@@ -91,13 +92,7 @@ def reindex(conn: sqlite3.Connection, paths: list[str]) -> None:
         return
     import time
 
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         write.write_notes(conn, records)
         write.resolve_links(conn)
         write.set_state(conn, "generation", str(time.time_ns()))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise

@@ -104,7 +104,7 @@ def mark_done(conn: sqlite3.Connection, path: str, title: str) -> Any:
 
     result = update.apply(conn, [path], done)
     if result.changed:
-        _log(conn, path, title, "done")
+        log_action(conn, path, title, "done")
     return result
 
 
@@ -137,16 +137,19 @@ def mark_snoozed(
     until = snooze_until(today, days)
     result = update.apply(conn, [path], lambda text: edit.set_key(text, "revisit_after", until))
     if result.changed:
-        _log(conn, path, title, "snooze", until)
+        log_action(conn, path, title, "snooze", until)
     return result, until
 
 
-def _log(conn: sqlite3.Connection, path: str, title: str, action: str, detail: str = "") -> None:
+def log_action(
+    conn: sqlite3.Connection, path: str, title: str, action: str, detail: str = ""
+) -> None:
+    """Record a review action in the history table."""
     from notes_kb.store import history
+    from notes_kb.store.db import transaction
 
-    conn.execute("BEGIN IMMEDIATE")
-    history.record(conn, path, title, action, detail)
-    conn.execute("COMMIT")
+    with transaction(conn):
+        history.record(conn, path, title, action, detail)
 
 
 @revisit_app.command("add")
@@ -159,7 +162,7 @@ def add(notes: NotesArg, no_refresh: NoRefreshOpt = False) -> None:
     result = update.apply(conn, [p for p, _t in targets], lambda t: edit.add_tag(t, revisit_tag()))
     for path, title in targets:
         if path in result.changed:
-            _log(conn, path, title, "add")
+            log_action(conn, path, title, "add")
     _report(result, "added")
 
 

@@ -52,7 +52,7 @@ def open_editor(path: str) -> None:
 
 
 def run_review(conn: sqlite3.Connection) -> None:
-    from notes_kb.cli.cmd_revisit import mark_done, mark_snoozed, queue_rows
+    from notes_kb.cli.cmd_revisit import log_action, mark_done, mark_snoozed, queue_rows
     from notes_kb.revisit import IntervalError, describe_days, parse_interval, snooze_days
     from notes_kb.store import history, read
     from notes_kb.update import reindex
@@ -97,7 +97,7 @@ def run_review(conn: sqlite3.Connection) -> None:
             outcome[row["path"]] = f"snoozed until {until}"
             i += 1
         elif key == "k":
-            _log_keep(conn, row)
+            log_action(conn, row["path"], row["title"], "keep")
             outcome[row["path"]] = "kept"
             i += 1
         elif key == "o":
@@ -110,14 +110,6 @@ def run_review(conn: sqlite3.Connection) -> None:
         else:
             message = f"keys: {KEYS}"
     _summary(outcome, len(queue))
-
-
-def _log_keep(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
-    from notes_kb.store import history
-
-    conn.execute("BEGIN IMMEDIATE")
-    history.record(conn, row["path"], row["title"], "keep")
-    conn.execute("COMMIT")
 
 
 def _screen(

@@ -54,29 +54,7 @@ def write_notes(conn: sqlite3.Connection, records: Sequence[dict[str, Any]]) -> 
     if inserts:
         conn.executemany(_INSERT, [_values(r) for r in inserts])
         existing.update(_ids_by_path(conn, [r["path"] for r in inserts]))
-    tags: list[tuple[int, str, str]] = []
-    authors: list[tuple[int, str, str]] = []
-    categories: list[tuple[int, str, str]] = []
-    links: list[tuple[Any, ...]] = []
-    for r in records:
-        note_id = existing[r["path"]]
-        tags += [(note_id, t, t.casefold()) for t in r["_tags"]]
-        authors += [(note_id, a, a.casefold()) for a in r["_authors"]]
-        categories += [(note_id, c, c.casefold()) for c in r["_categories"]]
-        links += [(note_id, *link) for link in r["_links"]]
-    conn.executemany("INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)", tags)
-    conn.executemany(
-        "INSERT INTO note_authors (note_id, author, author_lc) VALUES (?, ?, ?)", authors
-    )
-    conn.executemany(
-        "INSERT INTO note_categories (note_id, category, category_lc) VALUES (?, ?, ?)",
-        categories,
-    )
-    conn.executemany(
-        "INSERT INTO links (note_id, kind, target, resolved, domain, text, origin) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        links,
-    )
+    _insert_children(conn, [(existing[r["path"]], r) for r in records])
 
 
 def _values(record: dict[str, Any]) -> tuple[Any, ...]:
@@ -114,26 +92,32 @@ def move_note(conn: sqlite3.Connection, note_id: int, record: dict[str, Any]) ->
     delete_children(conn, [note_id])
     conn.execute(_UPDATE, (*_values(record), note_id))
     conn.execute("UPDATE links SET target_id = NULL WHERE target_id = ?", (note_id,))
-    _insert_children(conn, note_id, record)
+    _insert_children(conn, [(note_id, record)])
 
 
-def _insert_children(conn: sqlite3.Connection, note_id: int, r: dict[str, Any]) -> None:
+def _insert_children(conn: sqlite3.Connection, notes: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """The tag, author, category and link rows of (note id, record) pairs, in one batch each."""
+    tags: list[tuple[int, str, str]] = []
+    authors: list[tuple[int, str, str]] = []
+    categories: list[tuple[int, str, str]] = []
+    links: list[tuple[Any, ...]] = []
+    for note_id, r in notes:
+        tags += [(note_id, t, t.casefold()) for t in r["_tags"]]
+        authors += [(note_id, a, a.casefold()) for a in r["_authors"]]
+        categories += [(note_id, c, c.casefold()) for c in r["_categories"]]
+        links += [(note_id, *link) for link in r["_links"]]
+    conn.executemany("INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)", tags)
     conn.executemany(
-        "INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)",
-        [(note_id, t, t.casefold()) for t in r["_tags"]],
-    )
-    conn.executemany(
-        "INSERT INTO note_authors (note_id, author, author_lc) VALUES (?, ?, ?)",
-        [(note_id, a, a.casefold()) for a in r["_authors"]],
+        "INSERT INTO note_authors (note_id, author, author_lc) VALUES (?, ?, ?)", authors
     )
     conn.executemany(
         "INSERT INTO note_categories (note_id, category, category_lc) VALUES (?, ?, ?)",
-        [(note_id, c, c.casefold()) for c in r["_categories"]],
+        categories,
     )
     conn.executemany(
         "INSERT INTO links (note_id, kind, target, resolved, domain, text, origin) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(note_id, *link) for link in r["_links"]],
+        links,
     )
 
 
