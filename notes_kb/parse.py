@@ -12,6 +12,7 @@ import tomllib
 from typing import Any
 
 from notes_kb import body as md
+from notes_kb import yamlload
 from notes_kb.errors import NoteParseError, NoteReadError
 from notes_kb.model import Link, Note
 from notes_kb.values import TooLarge, jsonable, scalar_text, split_words, to_bool, to_iso
@@ -81,13 +82,15 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
         return {}
     try:
         if fmt == "yaml":
-            data = _load_yaml(fm)
+            data = yamlload.load(fm)
         elif fmt == "toml":
             data = tomllib.loads(fm)
         else:
             data = json.loads(fm)
     except NoteParseError:
         raise
+    except TooLarge as exc:
+        raise NoteParseError(str(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
         msg = _TOML_LINE_RE.sub(lambda m: f"(at line {int(m.group(1)) + first_line - 1}", str(exc))
         raise NoteParseError(f"invalid TOML frontmatter: {msg}") from exc
@@ -104,6 +107,8 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise NoteParseError(f"{fmt.upper()} frontmatter is a {type(data).__name__}, not a mapping")
+    if fmt == "yaml":
+        return data  # yamlload gives JSON-safe data already
     try:
         result = jsonable(data)
     except TooLarge as exc:
@@ -112,54 +117,6 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
         raise NoteParseError("frontmatter is nested too deeply") from exc
     assert isinstance(result, dict)
     return result
-
-
-_yaml_loader: Any = None
-
-
-def _load_yaml(fm: str) -> Any:
-    global _yaml_loader
-    if _yaml_loader is None:
-        _yaml_loader = _make_yaml_loader()
-    import yaml
-
-    return yaml.load(fm, Loader=_yaml_loader)
-
-
-def _make_yaml_loader() -> Any:
-    """PyYAML's safe loader (the C one when available), lenient where notes need it.
-
-    An impossible date (`2022-02-30`) stays a string instead of failing the whole
-    frontmatter, a lone `=` is a string, and local tags (`!foo x`) give plain data.
-    Python object tags still fail: nothing but plain data is ever constructed.
-    """
-    import yaml
-
-    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # type: ignore[misc]
-        pass
-
-    def timestamp(loader: Any, node: Any) -> Any:
-        try:
-            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-        except ValueError:
-            return loader.construct_scalar(node)
-
-    def plain(loader: Any, node: Any) -> Any:
-        return loader.construct_scalar(node)
-
-    def local_tag(loader: Any, _suffix: str, node: Any) -> Any:
-        if isinstance(node, yaml.MappingNode):
-            return loader.construct_mapping(node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_scalar(node)
-
-    Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
-    Loader.add_constructor("tag:yaml.org,2002:value", plain)
-    Loader.add_multi_constructor("!", local_tag)
-    return Loader
 
 
 def _yaml_message(exc: Exception, first_line: int) -> str:

@@ -39,13 +39,15 @@ def read_record(
         # O_NONBLOCK: a FIFO or device named like a note must not hang the import.
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
         fd = os.open(path, flags)
-        with open(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
+        try:
+            st = os.fstat(fd)
             if not stat_module.S_ISREG(st.st_mode):
                 return "failed", "not a regular file"
             if st.st_size > MAX_NOTE_BYTES:
                 return "failed", f"file is larger than {MAX_NOTE_BYTES // (1024 * 1024)} MB"
-            data = fh.read(MAX_NOTE_BYTES + 1)
+            data = _read_bounded(fd, st.st_size)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         return "failed", "file vanished before it could be read"
     except OSError as exc:
@@ -66,6 +68,25 @@ def read_record(
         return "failed", "note is nested too deeply to parse"
     except Exception as exc:  # one bad note must never stop an import
         return "failed", f"could not be parsed ({type(exc).__name__}: {exc})"
+
+
+def _read_bounded(fd: int, size: int) -> bytes:
+    """The file's bytes, at most MAX_NOTE_BYTES + 1 of them (a file may grow while read).
+
+    Asks for the size the stat gave (plus one, to notice growth) rather than the limit, so
+    no 64 MB buffer is allocated per note; plain os.read, as this runs for every note.
+    """
+    limit = MAX_NOTE_BYTES + 1
+    expected = min(size, MAX_NOTE_BYTES) + 1
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = os.read(fd, (expected if total < expected else limit) - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def to_record(

@@ -1,0 +1,168 @@
+"""The fast YAML walk must give exactly what PyYAML's safe constructor + jsonable give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from notes_kb import parse, yamlload
+from notes_kb.values import TooLarge
+from tests.hostile import _cases
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+NOTES = Path(__file__).resolve().parents[1] / "notes"
+
+
+def _outcome(load: Any, text: str) -> tuple[Any, ...]:
+    try:
+        return ("ok", load(text))
+    except Exception as exc:  # both loaders must fail the same way
+        return ("error", type(exc).__name__, str(exc))
+
+
+def _assert_same(text: str) -> None:
+    assert _outcome(yamlload.load, text) == _outcome(yamlload.load_generic, text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("title: A\ntags: [a, b]\n", {"title": "A", "tags": ["a", "b"]}),
+        (
+            "draft: yes\nn: 3\nf: 1.5\nnothing: ~\n",
+            {"draft": True, "n": 3, "f": 1.5, "nothing": None},
+        ),
+        ("date: 2022-01-13\n", {"date": "2022-01-13"}),
+        ("at: 2022-01-13 10:20:30+02:00\n", {"at": "2022-01-13T10:20:30+02:00"}),
+        ("bad: 2022-02-30\n", {"bad": "2022-02-30"}),
+        ("x: .inf\ny: .nan\n", {"x": "inf", "y": "nan"}),
+        (
+            "1: one\nfalse: no\n2020-01-02: d\n~: n\n",
+            {"1": "one", "false": False, "2020-01-02": "d", "": "n"},
+        ),
+        (" padded : v\n", {"padded": "v"}),
+        ("a: 1\na: 2\n", {"a": 2}),
+        (
+            "base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n",
+            {"base": {"x": 1}, "other": {"x": 1, "y": 2}},
+        ),
+        ("s: !!set {a}\n", {"s": ["a"]}),
+        ("b: !!binary aGk=\n", {"b": "6869"}),
+        ("l: !local {k: v}\n", {"l": {"k": "v"}}),
+        ("e: =\n", {"e": "="}),
+        ("a: &x [1, 2]\nb: *x\n", {"a": [1, 2], "b": [1, 2]}),
+    ],
+)
+def test_plain_and_unusual_values(text: str, expected: dict[str, Any]) -> None:
+    assert yamlload.load(text) == expected
+    _assert_same(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "? [a, b]\n: v\n",  # a list as a key
+        "x: !!python/object:os.system {}\n",
+        "x: !!python/name:os.system\n",
+        "a: &a [*a]\n",  # recursive alias
+        "a: [unclosed\n",
+        "- a\n- b\n",
+        "just text\n",
+    ],
+)
+def test_errors_and_odd_documents_match_the_safe_constructor(text: str) -> None:
+    _assert_same(text)
+
+
+def test_alias_bomb_is_refused_by_both() -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for n in range(1, 9):
+        bomb += f"{chr(97 + n)}: &{chr(97 + n)} [*{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}]\n"
+    with pytest.raises(TooLarge):
+        yamlload.load(bomb)
+    _assert_same(bomb)
+
+
+def test_deep_nesting_is_refused_by_both() -> None:
+    text = "a: " + "[" * 100 + "]" * 100 + "\n"
+    with pytest.raises(TooLarge):
+        yamlload.load(text)
+    _assert_same(text)
+
+
+def _frontmatters(*tops: Path) -> list[str]:
+    out = []
+    for top in tops:
+        for path in sorted(top.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                text, _ = parse.decode(path.read_bytes())
+                fmt, fm, _body, _line = parse.split(text.replace("\r\n", "\n"))
+            except Exception:
+                continue
+            if fmt == "yaml":
+                out.append(fm)
+    return out
+
+
+def test_every_yaml_frontmatter_in_the_corpora_and_notes_loads_the_same() -> None:
+    texts = _frontmatters(CORPORA, NOTES)
+    assert len(texts) > 500
+    for text in texts:
+        _assert_same(text)
+
+
+def test_hostile_yaml_cases_load_the_same() -> None:
+    count = 0
+    for _name, _expect, _title, _reason, content in _cases(big=False):
+        if isinstance(content, bytes):
+            continue
+        try:
+            fmt, fm, _body, _line = parse.split(content)
+        except Exception:
+            continue
+        if fmt == "yaml":
+            count += 1
+            _assert_same(fm)
+    assert count >= 5
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.dates(),
+    st.datetimes(timezones=st.sampled_from([None, dt.UTC])),
+)
+_docs = st.recursive(
+    _scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.one_of(st.text(max_size=8), st.integers(), st.booleans()), children, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(max_size=10), _docs, max_size=6))
+def test_generated_documents_load_the_same(doc: dict[Any, Any]) -> None:
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    _assert_same(text)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="ab:- \n[]{}&*!<>|'\"~?,1.#", max_size=60))
+def test_arbitrary_yaml_like_text_loads_the_same(text: str) -> None:
+    _assert_same(text)
