@@ -21,6 +21,8 @@ from notes_kb.store import write
 
 PARALLEL_THRESHOLD = 300
 BATCH = 500
+# SQLite page cache for a large import (KiB): the rows and indexes being built stay in memory.
+IMPORT_CACHE_KIB = 64 * 1024
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -167,13 +169,14 @@ def run_import(
     done = 0
     if progress:
         progress(0, total)
+    if total >= PARALLEL_THRESHOLD:
+        conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     conn.execute("BEGIN IMMEDIATE")
     try:
         # Loading many notes into an empty index: one full-text rebuild at the end is far
         # cheaper than updating it row by row.
         bulk = total >= PARALLEL_THRESHOLD and not conn.execute("SELECT 1 FROM notes").fetchone()
-        if bulk:
-            write.pause_fts_insert(conn)
+        dropped = write.begin_bulk(conn) if bulk else []
         batch: list[dict[str, Any]] = []
         touched: list[tuple[int, int, int, int]] = []
         ids = _ids(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
@@ -207,7 +210,7 @@ def run_import(
                 progress(done, total)
         write.write_notes(conn, batch)
         if bulk:
-            write.rebuild_fts(conn)
+            write.end_bulk(conn, dropped)
         write.touch(conn, touched)
         gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
         write.delete_notes(conn, gone)

@@ -289,6 +289,8 @@ def _frontmatter_links(meta: dict[str, Any]) -> list[Link]:
     out: list[Link] = []
     for key, value in meta.items():
         is_links = str(key).lower() == "links"
+        if not is_links and not _may_hold_wikilink(value):
+            continue
         for item in _link_candidates(value, 0):
             name = _wiki_name(item)
             if name is not None:
@@ -302,6 +304,18 @@ def _frontmatter_links(meta: dict[str, Any]) -> list[Link]:
                 if link is not None and link.target:
                     out.append(link)
     return out
+
+
+def _may_hold_wikilink(value: Any) -> bool:
+    """A cheap test that lets most values skip the search for `[[note]]` values: a string
+    holding `[[`, or a list holding one or holding a list (an unquoted `[[note]]`)."""
+    if isinstance(value, str):
+        return "[[" in value
+    if isinstance(value, list):
+        return any(
+            isinstance(item, list) or (isinstance(item, str) and "[[" in item) for item in value
+        )
+    return False
 
 
 def _wiki_name(value: Any) -> str | None:

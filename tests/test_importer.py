@@ -376,3 +376,78 @@ def test_refresh_picks_up_changes(conn: sqlite3.Connection, db_path: Path, tmp_p
         write_note(root, "c.md", "c")
         assert refresh(conn, db_path) is None  # someone else is importing: use the index as is
     assert len(paths(conn)) == 2
+
+
+# ---- bulk load into an empty index ------------------------------------------------------------
+
+
+def _schema(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    return connection.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
+
+
+def _contents(connection: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        "notes": connection.execute(
+            "SELECT id, path, title, tags, authors, lastmod, hash FROM notes ORDER BY path"
+        ).fetchall(),
+        "tags": connection.execute(
+            "SELECT n.path, t.tag FROM note_tags t JOIN notes n ON n.id = t.note_id ORDER BY 1, 2"
+        ).fetchall(),
+        "links": connection.execute(
+            "SELECT n.path, l.kind, l.target, t.path FROM links l JOIN notes n ON n.id = l.note_id "
+            "LEFT JOIN notes t ON t.id = l.target_id ORDER BY 1, 2, 3"
+        ).fetchall(),
+    }
+
+
+def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, 60)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)  # bulk path, still one worker
+    bulk = open_db(db_path)
+    run(bulk, db_path, folder)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10_000)  # note by note
+    other = tmp_path / "other.db"
+    single = open_db(other)
+    run(single, other, folder)
+    try:
+        assert _schema(bulk) == _schema(single)
+        assert _contents(bulk) == _contents(single)
+        assert bulk.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # Raises "database disk image is malformed" when the full-text index disagrees.
+        bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
+        assert query_paths(bulk, "tag:t3") == query_paths(single, "tag:t3") != []
+        # The insert trigger is back: a later note is searchable at once.
+        write_note(folder, "late.md", "# Zyzzyva arrives late\n")
+        run(bulk, db_path, folder)
+        assert query_paths(bulk, "zyzzyva") == ["late.md"]
+    finally:
+        bulk.close()
+        single.close()
+
+
+def test_a_failed_bulk_load_keeps_every_index(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, 30)
+    before = _schema(conn)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+
+    def fail(c: sqlite3.Connection, indexes: Any) -> None:
+        assert indexes  # the secondary indexes were dropped inside the transaction
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(write, "end_bulk", fail)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(conn, db_path, folder)
+    assert _schema(conn) == before
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)

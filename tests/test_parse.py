@@ -736,6 +736,36 @@ def test_frontmatter_wikilinks_are_links_and_authors() -> None:
     assert link_tuples(note) == [("wiki", "Steph Ango"), ("wiki", "Clippings")]
 
 
+_fm_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.sampled_from(
+            ["[[a]]", "[[b|B]]", " [[c#h]] ", "x [[d]] y", "https://e.org/p", "f.md", "g"]
+        ),
+        st.text(alphabet="[]|#ab h:/.", max_size=12),
+    ),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from("kl"), children)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(["links", "Links", "related", "up", "tags"]), _fm_values))
+def test_frontmatter_link_prefilter_never_changes_the_links(meta: dict[str, Any]) -> None:
+    from notes_kb import parse as parse_module
+
+    fast = parse_module._frontmatter_links(meta)
+    real = parse_module._may_hold_wikilink
+    parse_module._may_hold_wikilink = lambda _value: True  # type: ignore[assignment]
+    try:
+        assert parse_module._frontmatter_links(meta) == fast
+    finally:
+        parse_module._may_hold_wikilink = real
+
+
 # ---- meta -------------------------------------------------------------------------------------
 
 

@@ -83,7 +83,8 @@ def test_errors_and_odd_documents_match_the_safe_constructor(text: str) -> None:
 def test_alias_bomb_is_refused_by_both() -> None:
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     for n in range(1, 9):
-        bomb += f"{chr(97 + n)}: &{chr(97 + n)} [*{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}, *{chr(96 + n)}]\n"
+        name, previous = chr(97 + n), chr(96 + n)
+        bomb += f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]\n"
     with pytest.raises(TooLarge):
         yamlload.load(bomb)
     _assert_same(bomb)

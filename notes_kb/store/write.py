@@ -32,8 +32,9 @@ NOTE_COLUMNS = (
     "hash",
     "indexed_at",
 )
-_INSERT = (
-    f"INSERT INTO notes ({', '.join(NOTE_COLUMNS)}) VALUES ({', '.join('?' for _ in NOTE_COLUMNS)})"
+_INSERT_WITH_ID = (
+    f"INSERT INTO notes (id, {', '.join(NOTE_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in NOTE_COLUMNS)})"
 )
 _UPDATE = f"UPDATE notes SET {', '.join(c + ' = ?' for c in NOTE_COLUMNS)} WHERE id = ?"
 _CHILD_TABLES = ("note_tags", "note_authors", "note_categories", "links")
@@ -52,8 +53,14 @@ def write_notes(conn: sqlite3.Connection, records: Sequence[dict[str, Any]]) -> 
         delete_children(conn, ids)
         conn.executemany(_UPDATE, [(*_values(r), existing[r["path"]]) for r in updates])
     if inserts:
-        conn.executemany(_INSERT, [_values(r) for r in inserts])
-        existing.update(_ids_by_path(conn, [r["path"] for r in inserts]))
+        # The transaction holds the write lock, so the next ids are ours to give: no
+        # look-up of each new row's id afterwards.
+        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0]
+        new_ids = range(first, first + len(inserts))
+        conn.executemany(
+            _INSERT_WITH_ID, [(i, *_values(r)) for i, r in zip(new_ids, inserts, strict=True)]
+        )
+        existing.update(zip((r["path"] for r in inserts), new_ids, strict=True))
     _insert_children(conn, [(existing[r["path"]], r) for r in records])
 
 
@@ -163,9 +170,35 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def pause_fts_insert(conn: sqlite3.Connection) -> None:
-    """For a bulk load into an empty index: no per-row full-text work (see rebuild_fts)."""
+# Kept during a bulk load: the unique path index (it guards the one-row-per-file rule).
+_KEPT_INDEXES = ("idx_notes_path",)
+
+
+def begin_bulk(conn: sqlite3.Connection) -> list[str]:
+    """For a bulk load into an empty index: no per-row full-text or secondary-index work.
+
+    Returns the SQL of the dropped indexes, for `end_bulk` (building an index once from
+    the loaded rows is cheaper than keeping it up to date row by row). Both run inside
+    the import's transaction, so a crash leaves the schema as it was.
+    """
     conn.execute("DROP TRIGGER IF EXISTS notes_ai")
+    marks = ",".join("?" for _ in _KEPT_INDEXES)
+    dropped = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ('notes', {', '.join(repr(t) for t in _CHILD_TABLES)}) "
+        f"AND name NOT IN ({marks}) ORDER BY name",
+        _KEPT_INDEXES,
+    ).fetchall()
+    for name, _sql in dropped:
+        conn.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in dropped]
+
+
+def end_bulk(conn: sqlite3.Connection, indexes: Sequence[str]) -> None:
+    """Recreate the indexes `begin_bulk` dropped and rebuild the full-text index."""
+    for sql in indexes:
+        conn.execute(sql)
+    rebuild_fts(conn)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
