@@ -134,8 +134,11 @@ def to_record(
     }
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _encode(value)
 
 
 ReadTask = tuple[str, str, str | None, str, tuple[str, ...]]
