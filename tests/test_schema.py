@@ -41,6 +41,21 @@ def test_latest_is_the_number_of_migrations() -> None:
     assert latest() == len(migrations.MIGRATIONS) >= 1
 
 
+def test_a_new_index_uses_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = connect(tmp_path / "new.db")
+    assert conn.execute("PRAGMA page_size").fetchone() == (store_db.PAGE_SIZE,) != (4096,)
+    conn.close()
+    monkeypatch.setattr(store_db, "PAGE_SIZE", 4096)  # an index made by an earlier version
+    connect(tmp_path / "old.db").close()
+    monkeypatch.undo()
+    conn = connect(tmp_path / "old.db")
+    assert conn.execute("PRAGMA page_size").fetchone() == (4096,)
+    conn.execute("INSERT INTO state (key, value) VALUES ('k', 'v')")  # and it works as before
+    conn.close()
+
+
 def test_version_zero_without_tables_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     sqlite3.connect(path).close()  # an empty SQLite file: user_version 0, no tables
