@@ -195,6 +195,10 @@ def test_sigkill_leaves_the_old_or_the_new_state(setup: Setup, tmp_path: Path) -
     assert outcomes["old"] + outcomes["empty"] >= TRIALS // 2, outcomes
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_rolls_back_quietly(setup: Setup, tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group (import and workers): one line, exit 130."""
     rng = random.Random(SEED + 1)
@@ -211,6 +215,9 @@ def test_ctrl_c_rolls_back_quietly(setup: Setup, tmp_path: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, as a shell job has
+            # and Ctrl-C as a terminal delivers it, even when this test runs as a background
+            # job of a non-interactive shell (which starts its children with SIGINT ignored)
+            preexec_fn=_default_sigint,
         )
         time.sleep(delay * (0.6 + 0.8 * rng.random()))
         with contextlib.suppress(ProcessLookupError):
