@@ -292,6 +292,8 @@ def classify(target: str, text: str = "", origin: str = "body") -> Link | None:
 
 def wiki_target(raw: str) -> str:
     """`note#heading` or `note^block` -> `note`."""
+    if "#" not in raw and "^" not in raw:
+        return raw.strip()
     return _WIKI_TARGET_RE.split(raw, maxsplit=1)[0].strip()
 
 
@@ -343,9 +345,11 @@ def links(code_free: str) -> list[Link]:
                 found.append(Link("wiki", target, "", (m.group(2) or "").strip()))
         text = mask(text, _WIKI_RE)
     for m in _BARE_URL_RE.finditer(text):
-        link = classify(_trim_url(m.group(0)))
-        if link:
-            found.append(link)
+        url = _trim_url(m.group(0))
+        if url[:4].lower() == "www.":
+            url = "http://" + url
+        # Always http(s)://: the one kind of link `classify` would make of it.
+        found.append(Link("url", url, domain_of(url)))
     return found
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Link:
-    """A link found in a note.
+class Link(NamedTuple):
+    """A link found in a note (a named tuple: notes hold many, and it is made fast).
 
     kind: "url" (http/mailto/... in body or frontmatter), "wiki" ([[target]]),
     "internal" (relative markdown link to another file).
