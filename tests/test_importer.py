@@ -420,6 +420,10 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         assert _schema(bulk) == _schema(single)
         assert _contents(bulk) == _contents(single)
         assert bulk.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # the larger full-text buffer of the bulk load is not kept for later edits
+        assert bulk.execute("SELECT v FROM notes_fts_config WHERE k = 'hashsize'").fetchone() == (
+            write.FTS_DEFAULT_HASHSIZE,
+        )
         # Raises "database disk image is malformed" when the full-text index disagrees.
         bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
         assert query_paths(bulk, "tag:t3") == query_paths(single, "tag:t3") != []
