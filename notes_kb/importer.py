@@ -215,7 +215,7 @@ def run_import(
         gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
         write.delete_notes(conn, gone)
         report.removed = len(gone)
-        if report.changed or full:
+        if (report.changed or full) and not bulk:  # a bulk load resolved them in end_bulk
             write.resolve_links(conn)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for root in work.roots:

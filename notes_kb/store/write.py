@@ -176,10 +176,10 @@ FTS_DEFAULT_HASHSIZE = 1024 * 1024  # SQLite's own default
 _KEPT_INDEXES = ("idx_notes_path",)
 
 
-def begin_bulk(conn: sqlite3.Connection) -> list[str]:
+def begin_bulk(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """For a bulk load into an empty index: no per-row full-text or secondary-index work.
 
-    Returns the SQL of the dropped indexes, for `end_bulk` (building an index once from
+    Returns (table, SQL) of the dropped indexes, for `end_bulk` (building an index once from
     the loaded rows is cheaper than keeping it up to date row by row). Both run inside
     the import's transaction, so a crash leaves the schema as it was.
     """
@@ -189,20 +189,29 @@ def begin_bulk(conn: sqlite3.Connection) -> list[str]:
     _fts_config(conn, "hashsize", BULK_FTS_HASHSIZE)
     marks = ",".join("?" for _ in _KEPT_INDEXES)
     dropped = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         f"AND tbl_name IN ('notes', {', '.join(repr(t) for t in _CHILD_TABLES)}) "
         f"AND name NOT IN ({marks}) ORDER BY name",
         _KEPT_INDEXES,
     ).fetchall()
-    for name, _sql in dropped:
+    for name, _table, _sql in dropped:
         conn.execute(f'DROP INDEX "{name}"')
-    return [sql for _name, sql in dropped]
+    return [(table, sql) for _name, table, sql in dropped]
 
 
-def end_bulk(conn: sqlite3.Connection, indexes: Sequence[str]) -> None:
-    """Recreate the indexes `begin_bulk` dropped and rebuild the full-text index."""
-    for sql in indexes:
-        conn.execute(sql)
+def end_bulk(conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]]) -> None:
+    """Resolve links, recreate the indexes `begin_bulk` dropped, rebuild the full-text index.
+
+    The notes' indexes come first (link resolution looks notes up by name and title), the
+    links' after it (so resolving does not update an index on every link it points).
+    """
+    for table, sql in indexes:
+        if table == "notes":
+            conn.execute(sql)
+    resolve_links(conn)
+    for table, sql in indexes:
+        if table != "notes":
+            conn.execute(sql)
     rebuild_fts(conn)
     _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
 
