@@ -258,8 +258,25 @@ def _read_all(
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
-    with ctx.Pool(count, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+    # Ctrl-C is held back while the workers start: one arriving between a fork and the
+    # worker's own set-up would print a traceback from the child. The parent receives it
+    # as soon as the pool exists, and the pool is then ended with it.
+    _hold_sigint(True)
+    try:
+        pool = ctx.Pool(count, initializer=_worker_init, initargs=(os.getpid(),))
+    except BaseException:
+        _hold_sigint(False)
+        raise
+    with pool:
+        _hold_sigint(False)
         yield from pool.imap(read_task, tasks, chunksize=64)
+
+
+def _hold_sigint(hold: bool) -> None:
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _worker_init(parent: int) -> None:
@@ -272,6 +289,7 @@ def _worker_init(parent: int) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _hold_sigint(False)  # held back by the parent while it forked
 
     def watch() -> None:
         while os.getppid() == parent:
