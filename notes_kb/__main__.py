@@ -1,3 +1,3 @@
-from notes_kb.cli import main
+from notes_kb.entry import main
 
 main()

@@ -516,6 +516,28 @@ def test_nkb_entry_point(tmp_path: Path, notes_dir: Path) -> None:
     assert missing.stderr.startswith("notes-kb: ") and "Traceback" not in missing.stderr
 
 
+def test_ctrl_c_while_the_command_line_loads_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt during the imports of start-up: exit 130, no traceback."""
+    from notes_kb import entry
+
+    class Interrupted:
+        def __getattr__(self, name: str) -> Any:
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "notes_kb.cli", Interrupted())
+    with pytest.raises(SystemExit) as exited:
+        entry.main()
+    assert exited.value.code == 130
+
+
+def test_scripts_start_through_the_quiet_entry_point() -> None:
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"notes-kb": "notes_kb.entry:main", "nkb": "notes_kb.entry:main"}
+    assert "notes_kb.entry" in (REPO / "notes_kb" / "__main__.py").read_text()
+
+
 def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "notes_kb", "status"],
