@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import stat as stat_module
 from typing import Any
 
@@ -108,9 +109,9 @@ def to_record(
         "stem": os.path.splitext(os.path.basename(path))[0].casefold(),
         "title": note.title,
         "body": note.body,
-        "tags": _json(list(note.tags)),
-        "authors": _json(list(note.authors)),
-        "categories": _json(list(note.categories)),
+        "tags": json_strings(note.tags),
+        "authors": json_strings(note.authors),
+        "categories": json_strings(note.categories),
         "fm_format": note.fm_format,
         "draft": int(note.draft),
         "revisit": int(note.revisit),
@@ -139,6 +140,19 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one p
 
 def _json(value: Any) -> str:
     return _encode(value)
+
+
+# What json.dumps(..., ensure_ascii=False) escapes in a string.
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
+def json_strings(items: tuple[str, ...]) -> str:
+    """A JSON array of strings, exactly as json.dumps(list(items), ensure_ascii=False)
+    writes it, without the encoder's cost for the common case of nothing to escape."""
+    joined = '", "'.join(items)
+    if _NEEDS_ESCAPE.search(joined):
+        return _encode(list(items))
+    return f'["{joined}"]' if items else "[]"
 
 
 ReadTask = tuple[str, str, str | None, str, tuple[str, ...]]

@@ -220,3 +220,19 @@ def test_jsonable_limits_size_and_depth() -> None:
 )
 def test_jsonable_output_always_dumps(value: Any) -> None:
     json.dumps(jsonable(value), allow_nan=False)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.text(max_size=12), max_size=6))
+def test_json_strings_is_exactly_json_dumps(items: list[str]) -> None:
+    from notes_kb.records import json_strings
+
+    assert json_strings(tuple(items)) == json.dumps(items, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("item", ['say "hi"', "back\\slash", "tab\there", "nul\x00", "\x1f", "é"])
+def test_json_strings_escapes_what_json_escapes(item: str) -> None:
+    from notes_kb.records import json_strings
+
+    assert json.loads(json_strings(("plain", item))) == ["plain", item]
+    assert json_strings(("plain", item)) == json.dumps(["plain", item], ensure_ascii=False)
