@@ -15,12 +15,19 @@ def progress_bar(
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from notes_kb import render
 
     bar = Progress(
-        "[progress.description]{task.description}",
+        # A style, not markup: the console prints text as it is (markup is off).
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -37,7 +44,9 @@ def progress_bar(
         if not started:
             bar.start()
             started = True
-        bar.update(task, completed=done, total=total)
+        # Once every note is read, what remains (indexes, full text, commit) has no count.
+        described = label if done < total else f"{label}: finishing"
+        bar.update(task, completed=done, total=total, description=described)
 
     try:
         yield update
