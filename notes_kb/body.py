@@ -332,6 +332,12 @@ def links(code_free: str) -> list[Link]:
             found.append(link)
         return _blank(m)
 
+    def wikilink(m: re.Match[str]) -> str:
+        target = wiki_target(m.group(1))
+        if target:
+            found.append(Link("wiki", target, "", (m.group(2) or "").strip()))
+        return _blank(m)
+
     if "](" in text:
         text = _MD_LINK_RE.sub(md_link, text)
     if "]:" in text:
@@ -339,11 +345,7 @@ def links(code_free: str) -> list[Link]:
     if "<" in text:
         text = _AUTOLINK_RE.sub(autolink, text)
     if "[[" in text:
-        for m in _WIKI_RE.finditer(text):
-            target = wiki_target(m.group(1))
-            if target:
-                found.append(Link("wiki", target, "", (m.group(2) or "").strip()))
-        text = mask(text, _WIKI_RE)
+        text = _WIKI_RE.sub(wikilink, text)
     for m in _BARE_URL_RE.finditer(text):
         url = _trim_url(m.group(0))
         if url[:4].lower() == "www.":
