@@ -179,7 +179,9 @@ def run_import(
         dropped = write.begin_bulk(conn) if bulk else []
         batch: list[dict[str, Any]] = []
         touched: list[tuple[int, int, int, int]] = []
-        ids = _ids(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
+        ids = write.ids_by_path(
+            conn, [fs.path for fs, _r, known in work.to_read if known is not None]
+        )
         for path, kind, payload in _read_all(work.to_read, revisit_tag, workers):
             done += 1
             if kind == "failed":
@@ -230,15 +232,6 @@ def run_import(
         raise
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _ids(conn: sqlite3.Connection, paths: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for start in range(0, len(paths), 500):
-        chunk = paths[start : start + 500]
-        marks = ",".join("?" for _ in chunk)
-        out.update(conn.execute(f"SELECT path, id FROM notes WHERE path IN ({marks})", chunk))
-    return out
 
 
 def _read_all(

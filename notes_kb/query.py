@@ -51,7 +51,7 @@ collapses to its child.  ``Not(Not(x))`` is kept as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -549,14 +549,8 @@ def to_string(node: Node) -> str:
     return " OR ".join(_group(child) for child in node.children)
 
 
-def text_terms(node: Node | None) -> list[str]:
-    """The positive free-text words and phrases (and ``body:`` values), first-seen order.
-
-    Terms under an odd number of negations are left out; prefix words are given without
-    their ``*``.
-    """
-    out: list[str] = []
-    seen: set[str] = set()
+def positive_leaves(node: Node | None) -> Iterator[Text | Field]:
+    """The leaf terms of a query outside any odd number of negations, left to right."""
     stack: list[tuple[Node, bool]] = [(node, True)] if node is not None else []
     while stack:
         current, positive = stack.pop()
@@ -565,8 +559,18 @@ def text_terms(node: Node | None) -> list[str]:
         elif isinstance(current, And | Or):
             stack.extend((child, positive) for child in reversed(current.children))
         elif positive:
-            is_body = isinstance(current, Field) and current.name == "body" and current.op == ":"
-            if (isinstance(current, Text) or is_body) and current.value not in seen:
-                seen.add(current.value)
-                out.append(current.value)
+            yield current
+
+
+def text_terms(node: Node | None) -> list[str]:
+    """The positive free-text words and phrases (and ``body:`` values), first-seen order.
+
+    Terms under an odd number of negations are left out; prefix words are given without
+    their ``*``.
+    """
+    out: list[str] = []
+    for leaf in positive_leaves(node):
+        is_body = isinstance(leaf, Field) and leaf.name == "body" and leaf.op == ":"
+        if (isinstance(leaf, Text) or is_body) and leaf.value not in out:
+            out.append(leaf.value)
     return out

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from notes_kb.query import And, Field, Node, Not, Or, Text
+from notes_kb.query import And, Field, Node, Not, Or, Text, positive_leaves
 
 ENGINES = ("fts5", "whoosh")
 
@@ -100,21 +100,9 @@ def plain_words(node: Node | None) -> list[str]:
     """The positive single words of a query (no phrases, prefixes or fields), first-seen
     order: the words fuzzy matching and spelling suggestions work on."""
     out: list[str] = []
-    stack: list[tuple[Node, bool]] = [(node, True)] if node is not None else []
-    while stack:
-        current, positive = stack.pop()
-        if isinstance(current, Not):
-            stack.append((current.child, not positive))
-        elif isinstance(current, And | Or):
-            stack.extend((child, positive) for child in reversed(current.children))
-        elif (
-            positive
-            and isinstance(current, Text)
-            and not current.phrase
-            and not current.prefix
-            and current.value not in out
-        ):
-            out.append(current.value)
+    for leaf in positive_leaves(node):
+        if isinstance(leaf, Text) and not leaf.phrase and not leaf.prefix and leaf.value not in out:
+            out.append(leaf.value)
     return out
 
 

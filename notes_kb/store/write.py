@@ -45,7 +45,7 @@ def write_notes(conn: sqlite3.Connection, records: Sequence[dict[str, Any]]) -> 
     if not records:
         return
     paths = [r["path"] for r in records]
-    existing = _ids_by_path(conn, paths)
+    existing = ids_by_path(conn, paths)
     inserts = [r for r in records if r["path"] not in existing]
     updates = [r for r in records if r["path"] in existing]
     if updates:
@@ -68,7 +68,7 @@ def _values(record: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(record[c] for c in NOTE_COLUMNS)
 
 
-def _ids_by_path(conn: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
+def ids_by_path(conn: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for chunk in _chunks(paths, 500):
         marks = ",".join("?" for _ in chunk)
