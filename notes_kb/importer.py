@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import glob
 import os
 import sqlite3
 import time
@@ -17,10 +18,11 @@ from notes_kb.errors import ImportLocked
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
-from notes_kb.store import write
+from notes_kb.store import shard, write
 
 PARALLEL_THRESHOLD = 300
 BATCH = 500
+SHARD_CHUNK = 64  # notes a worker parses and writes to its shard per transaction
 # SQLite page cache for a large import (KiB): the rows and indexes being built stay in memory.
 IMPORT_CACHE_KIB = 64 * 1024
 
@@ -157,68 +159,34 @@ def run_import(
 ) -> ImportReport:
     """Bring the index in line with the folders. Callers hold `import_lock`."""
     started = time.perf_counter()
+    shard.clear_leftovers(_db_file(conn))
     work = precomputed or plan(conn, roots, full=full, exclude=exclude)
     report = ImportReport(unchanged=work.unchanged)
     report.failed.extend(Failure(display_path(p.path), p.error) for p in work.problems)
-    missing_by_hash: dict[str, tuple[str, int]] = {}
-    for path, (note_id, digest) in work.missing.items():
-        if digest:
-            missing_by_hash.setdefault(digest, (path, note_id))
-    moved_from: set[str] = set()
     total = len(work.to_read)
-    done = 0
     if progress:
         progress(0, total)
     if total >= PARALLEL_THRESHOLD:
         conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    count = workers if workers is not None else (os.cpu_count() or 1)
     conn.execute("BEGIN IMMEDIATE")
+    scratch = ""
     try:
         # Loading many notes into an empty index: one full-text rebuild at the end is far
         # cheaper than updating it row by row.
         bulk = total >= PARALLEL_THRESHOLD and not conn.execute("SELECT 1 FROM notes").fetchone()
-        dropped = write.begin_bulk(conn) if bulk else []
-        batch: list[dict[str, Any]] = []
-        touched: list[tuple[int, int, int, int]] = []
-        ids = write.ids_by_path(
-            conn, [fs.path for fs, _r, known in work.to_read if known is not None]
-        )
-        for path, kind, payload in _read_all(work.to_read, revisit_tag, workers):
-            done += 1
-            if kind == "failed":
-                report.failed.append(Failure(path, payload))
-            elif kind == "same":
-                digest, stat = payload
-                touched.append((stat[0], stat[1], stat[2], ids[path]))
-                report.unchanged += 1
-            else:
-                record = payload
-                if record.get("error"):
-                    report.failed.append(Failure(path, record["error"]))
-                old = missing_by_hash.pop(record["hash"], None) if path not in ids else None
-                if old is not None:
-                    write.move_note(conn, old[1], record)
-                    moved_from.add(old[0])
-                    report.moved += 1
-                else:
-                    batch.append(record)
-                    if path in ids:
-                        report.updated += 1
-                    else:
-                        report.added += 1
-                if len(batch) >= BATCH:
-                    write.write_notes(conn, batch)
-                    batch = []
-            if progress and (done % 50 == 0 or done == total):
-                progress(done, total)
-        write.write_notes(conn, batch)
         if bulk:
-            write.end_bulk(conn, dropped)
-        write.touch(conn, touched)
-        gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
-        write.delete_notes(conn, gone)
-        report.removed = len(gone)
-        if (report.changed or full) and not bulk:  # a bulk load resolved them in end_bulk
-            write.resolve_links(conn)
+            dropped = write.begin_bulk(conn)
+            if count >= 2:
+                scratch = shard.scratch_dir(_db_file(conn))
+                _load_through_shards(conn, work, revisit_tag, count, scratch, report, progress)
+            else:
+                _load_note_by_note(conn, work, revisit_tag, 1, report, progress)
+            write.end_bulk(conn, dropped)  # resolves links too
+        else:
+            _load_note_by_note(conn, work, revisit_tag, count, report, progress)
+            if report.changed or full:
+                write.resolve_links(conn)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for root in work.roots:
             write.record_source(conn, root, now)
@@ -230,12 +198,117 @@ def run_import(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        if scratch:
+            shard.detach(conn)
+            shard.remove(scratch)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _load_note_by_note(
+    conn: sqlite3.Connection,
+    work: Plan,
+    revisit_tag: str,
+    workers: int,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    """Read and write each note in turn (parsed by `workers` processes when there are many):
+    new, changed, moved, unchanged-but-touched and deleted notes."""
+    missing_by_hash: dict[str, tuple[str, int]] = {}
+    for path, (note_id, digest) in work.missing.items():
+        if digest:
+            missing_by_hash.setdefault(digest, (path, note_id))
+    moved_from: set[str] = set()
+    batch: list[dict[str, Any]] = []
+    touched: list[tuple[int, int, int, int]] = []
+    ids = write.ids_by_path(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
+    total = len(work.to_read)
+    for done, (path, kind, payload) in enumerate(
+        _read_all(work.to_read, revisit_tag, workers), start=1
+    ):
+        if kind == "failed":
+            report.failed.append(Failure(path, payload))
+        elif kind == "same":
+            digest, stat = payload
+            touched.append((stat[0], stat[1], stat[2], ids[path]))
+            report.unchanged += 1
+        else:
+            record = payload
+            if record.get("error"):
+                report.failed.append(Failure(path, record["error"]))
+            old = missing_by_hash.pop(record["hash"], None) if path not in ids else None
+            if old is not None:
+                write.move_note(conn, old[1], record)
+                moved_from.add(old[0])
+                report.moved += 1
+            else:
+                batch.append(record)
+                if path in ids:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            if len(batch) >= BATCH:
+                write.write_notes(conn, batch)
+                batch = []
+        if progress and (done % 50 == 0 or done == total):
+            progress(done, total)
+    write.write_notes(conn, batch)
+    write.touch(conn, touched)
+    gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
+    write.delete_notes(conn, gone)
+    report.removed = len(gone)
+
+
+def _load_through_shards(
+    conn: sqlite3.Connection,
+    work: Plan,
+    revisit_tag: str,
+    workers: int,
+    scratch: str,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    """Into an empty index: workers parse the notes and write the rows to shards of their
+    own in `scratch`, which are then merged into the index (see store.shard)."""
+    from notes_kb import config
+
+    date_fields = config.load().date_fields
+    first_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0])
+    tasks = [
+        (first_id + i, (fs.path, root, None, revisit_tag, date_fields))
+        for i, (fs, root, _known) in enumerate(work.to_read)
+    ]
+    chunks = [tasks[i : i + SHARD_CHUNK] for i in range(0, len(tasks), SHARD_CHUNK)]
+    workers = min(workers, shard.capacity(conn))
+    total = len(tasks)
+    done = 0
+    with _pool(workers, scratch) as pool:
+        for results in pool.imap(_read_chunk, chunks):
+            for path, kind, detail in results:
+                if kind == "failed":
+                    report.failed.append(Failure(path, detail))
+                    continue
+                report.added += 1
+                if detail:  # indexed, with a frontmatter error noted
+                    report.failed.append(Failure(path, detail))
+            done += len(results)
+            if progress:
+                progress(done, total)
+    shard.merge(conn, sorted(glob.glob(os.path.join(glob.escape(scratch), "shard-*.db"))))
+
+
+def _db_file(conn: sqlite3.Connection) -> str:
+    """The index's file name ('' for an in-memory index)."""
+    for _seq, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(file or "")
+    return ""
+
+
 def _read_all(
-    to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int | None
+    to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int
 ) -> Iterator[tuple[str, str, Any]]:
     from notes_kb import config
 
@@ -243,26 +316,33 @@ def _read_all(
     tasks: list[ReadTask] = [
         (fs.path, root, known, revisit_tag, date_fields) for fs, root, known in to_read
     ]
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if len(tasks) < PARALLEL_THRESHOLD or count < 2:
+    if len(tasks) < PARALLEL_THRESHOLD or workers < 2:
         for task in tasks:
             yield read_task(task)
         return
+    with _pool(workers) as pool:
+        yield from pool.imap(read_task, tasks, chunksize=64)
+
+
+@contextmanager
+def _pool(workers: int, scratch: str = "") -> Iterator[Any]:
+    """A process pool; with `scratch`, each worker writes its rows to a shard there."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
+    counter = ctx.Value("i", 0)
     # Ctrl-C is held back while the workers start: one arriving between a fork and the
     # worker's own set-up would print a traceback from the child. The parent receives it
     # as soon as the pool exists, and the pool is then ended with it.
     _hold_sigint(True)
     try:
-        pool = ctx.Pool(count, initializer=_worker_init, initargs=(os.getpid(),))
+        pool = ctx.Pool(workers, initializer=_worker_init, initargs=(os.getpid(), scratch, counter))
     except BaseException:
         _hold_sigint(False)
         raise
     with pool:
         _hold_sigint(False)
-        yield from pool.imap(read_task, tasks, chunksize=64)
+        yield pool
 
 
 def _hold_sigint(hold: bool) -> None:
@@ -272,7 +352,10 @@ def _hold_sigint(hold: bool) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _worker_init(parent: int) -> None:
+_shard_writer: shard.Writer | None = None  # a worker's own shard, when it writes one
+
+
+def _worker_init(parent: int, scratch: str, counter: Any) -> None:
     """Workers leave quietly when the import process dies (kill -9): no orphans, no noise.
 
     Ctrl-C is for the import process alone: it rolls back and ends the pool.
@@ -281,6 +364,7 @@ def _worker_init(parent: int) -> None:
     import sys
     import threading
 
+    global _shard_writer
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _hold_sigint(False)  # held back by the parent while it forked
 
@@ -291,6 +375,32 @@ def _worker_init(parent: int) -> None:
 
     threading.Thread(target=watch, daemon=True, name="nkb-parent-watch").start()
     sys.stderr = _WhileParentLives(sys.stderr, parent)
+    if scratch:
+        with counter.get_lock():
+            number = counter.value
+            counter.value += 1
+        path = os.path.join(scratch, f"shard-{number:04d}.db")
+        shard.create(path)
+        _shard_writer = shard.Writer(path)
+
+
+def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[tuple[str, str, str | None]]:
+    """In a worker: parse a chunk of notes into its shard, committed before returning.
+
+    Returns (path, "record", frontmatter error or None) or (path, "failed", reason) each.
+    """
+    assert _shard_writer is not None
+    results: list[tuple[str, str, str | None]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for pos, task in chunk:
+        path, kind, payload = read_task(task)
+        if kind == "record":
+            rows.append((pos, payload))
+            results.append((path, kind, payload["error"]))
+        else:
+            results.append((path, kind, payload))
+    _shard_writer.write(rows)
+    return results
 
 
 class _WhileParentLives:

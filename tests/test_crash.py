@@ -185,9 +185,10 @@ def test_sigkill_leaves_the_old_or_the_new_state(setup: Setup, tmp_path: Path) -
         else:
             assert state == frozenset(), f"trial {trial} ({mode}, {moment:.2f}s): a mixed state"
             outcomes["empty"] += 1
-        if index == count // 2:  # a later import finishes the job
+        if index == count // 2:  # a later import finishes the job, and clears what was left
             _timed_import(db, notes)
             assert _check(db) == new
+            assert not list(tmp_path.glob(f"{db.name}.import-*")), "worker shards left behind"
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
 

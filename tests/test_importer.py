@@ -16,7 +16,7 @@ from notes_kb.errors import ImportLocked
 from notes_kb.importer import guarded_import, import_lock, refresh
 from notes_kb.model import ImportReport
 from notes_kb.query import parse_query
-from notes_kb.store import read, write
+from notes_kb.store import read, shard, write
 from notes_kb.store.querysql import compile_query
 
 
@@ -399,19 +399,37 @@ def _contents(connection: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]
             "SELECT n.path, l.kind, l.target, t.path FROM links l JOIN notes n ON n.id = l.note_id "
             "LEFT JOIN notes t ON t.id = l.target_id ORDER BY 1, 2, 3"
         ).fetchall(),
+        # a note's links are listed in the order they appear in it
+        "link order": connection.execute(
+            "SELECT n.path, l.target FROM links l JOIN notes n ON n.id = l.note_id "
+            "ORDER BY n.path, l.rowid"
+        ).fetchall(),
+        "rows": [
+            connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("notes", "note_tags", "note_authors", "note_categories", "links")
+        ],
     }
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["one process", "worker shards"])
 def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
-    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     from tests.hostile import make_notebook
 
     folder = tmp_path / "book"
-    make_notebook(folder, 60)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)  # bulk path, still one worker
+    make_notebook(folder, 150)
+    for i in range(0, 150, 7):  # several links each, to check they keep their order
+        extra = "".join(
+            f" [[note-{(i * 3 + k) % 150:05d}]] [x](https://e{k}.org/{i})" for k in range(5)
+        )
+        with (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").open("a", encoding="utf-8") as f:
+            f.write(f"\nMore:{extra}\n")
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)  # bulk path
+    monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
     bulk = open_db(db_path)
-    run(bulk, db_path, folder)
+    run(bulk, db_path, folder, workers=workers)
+    assert not _scratch_folders(db_path)
     monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10_000)  # note by note
     other = tmp_path / "other.db"
     single = open_db(other)
@@ -434,6 +452,45 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
     finally:
         bulk.close()
         single.close()
+
+
+def _scratch_folders(db_path: Path) -> list[str]:
+    return [
+        p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name + ".import-")
+    ]
+
+
+def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, 40)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    merged: list[int] = []
+    real_merge = shard.merge
+
+    def failing_merge(c: sqlite3.Connection, shards: Any) -> None:
+        merged.append(len(shards))
+        assert _scratch_folders(db_path)  # the workers wrote their rows there
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(shard, "merge", failing_merge)
+    with pytest.raises(OSError, match="No space"):
+        run(conn, db_path, folder, workers=2)
+    assert merged == [2]
+    assert not _scratch_folders(db_path)
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    # what an import killed with SIGKILL leaves behind goes with the next import, bulk or not
+    for workers in (2, 1):
+        left = db_path.parent / f"{db_path.name}.import-killed"
+        left.mkdir()
+        (left / "shard-0000.db").write_bytes(b"x" * 100)
+        monkeypatch.setattr(shard, "merge", real_merge)
+        report = run(conn, db_path, folder, workers=workers)
+        assert (report.added, report.failed) == ((40, []) if workers == 2 else (0, []))
+        assert not _scratch_folders(db_path)
 
 
 def test_a_failed_bulk_load_keeps_every_index(

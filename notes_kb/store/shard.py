@@ -1,0 +1,160 @@
+"""Shards: the rows one import worker parsed, in a scratch SQLite file of its own.
+
+A bulk load into an empty index has each worker write its notes' rows straight into its
+shard, so the rows never travel through a pipe and the importing process stays free; the
+shards are then merged into the index with one INSERT ... SELECT per table, in C, inside
+the import's transaction. A shard is scratch: nothing in it matters once the merge is done
+or the import fails, so it is written without a journal or syncs.
+
+A note's rows are keyed by its position in the import (`pos`), so the merged index is the
+same whichever worker parsed which note: ids follow the scan order, and a note's links keep
+their order (child rows are keyed pos * 2**32 + their index within the note).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from notes_kb.store.write import NOTE_COLUMNS
+
+_CHILD_SHIFT = 32
+_CHILDREN: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("note_tags", "_tags", ("tag", "tag_lc")),
+    ("note_authors", "_authors", ("author", "author_lc")),
+    ("note_categories", "_categories", ("category", "category_lc")),
+    ("links", "_links", ("kind", "target", "resolved", "domain", "text", "origin")),
+)
+_PREFIX = ".import-"
+_ATTACHED = "nkb_shard"
+
+
+def _scratch_place(db_file: str) -> tuple[str, str]:
+    folder, name = os.path.split(db_file) if db_file else (tempfile.gettempdir(), "notes-kb")
+    return folder or ".", name + _PREFIX
+
+
+def clear_leftovers(db_file: str) -> None:
+    """Remove shard folders an import killed mid-way left beside the index (callers hold
+    the import lock, so no other import is using them)."""
+    folder, prefix = _scratch_place(db_file)
+    try:
+        leftovers = [e for e in os.listdir(folder) if e.startswith(prefix)]
+    except OSError:
+        return
+    for entry in leftovers:
+        shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+
+
+def scratch_dir(db_file: str) -> str:
+    """A fresh folder for shards beside the index, where there is room for the index."""
+    folder, prefix = _scratch_place(db_file)
+    return tempfile.mkdtemp(prefix=prefix, dir=folder)
+
+
+def create(path: str) -> None:
+    """An empty shard with the tables `Writer` fills."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        cols = ", ".join(NOTE_COLUMNS)
+        conn.execute(f"CREATE TABLE notes (pos INTEGER PRIMARY KEY, {cols})")
+        for table, _key, columns in _CHILDREN:
+            conn.execute(f"CREATE TABLE {table} (k INTEGER PRIMARY KEY, {', '.join(columns)})")
+    finally:
+        conn.close()
+
+
+class Writer:
+    """Appends records to one shard, a chunk per transaction."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode = OFF")
+        self._conn.execute("PRAGMA synchronous = OFF")
+        cols = ", ".join(NOTE_COLUMNS)
+        marks = ", ".join("?" for _ in NOTE_COLUMNS)
+        self._insert_note = f"INSERT INTO notes (pos, {cols}) VALUES (?, {marks})"
+        self._insert_child = {
+            table: f"INSERT INTO {table} VALUES (?, {', '.join('?' for _ in columns)})"
+            for table, _key, columns in _CHILDREN
+        }
+
+    def write(self, records: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        notes = [(pos, *(r[c] for c in NOTE_COLUMNS)) for pos, r in records]
+        children: dict[str, list[tuple[Any, ...]]] = {t: [] for t, _k, _c in _CHILDREN}
+        for pos, r in records:
+            base = pos << _CHILD_SHIFT
+            for value in r["_tags"]:
+                children["note_tags"].append((base, value, value.casefold()))
+                base += 1
+            base = pos << _CHILD_SHIFT
+            for value in r["_authors"]:
+                children["note_authors"].append((base, value, value.casefold()))
+                base += 1
+            base = pos << _CHILD_SHIFT
+            for value in r["_categories"]:
+                children["note_categories"].append((base, value, value.casefold()))
+                base += 1
+            base = pos << _CHILD_SHIFT
+            for link in r["_links"]:
+                children["links"].append((base, *link))
+                base += 1
+        conn = self._conn
+        conn.execute("BEGIN")
+        conn.executemany(self._insert_note, notes)
+        for table, rows in children.items():
+            conn.executemany(self._insert_child[table], rows)
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def capacity(conn: sqlite3.Connection) -> int:
+    """How many shards `merge` can take at once: one per database SQLite lets attach."""
+    return int(conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))
+
+
+def merge(conn: sqlite3.Connection, shards: Sequence[str]) -> None:
+    """Copy every shard's rows into the index, in the caller's transaction.
+
+    Rows arrive in key order across shards (SQLite merges the shards' ordered scans without
+    sorting), so tables fill in the order a note-by-note import fills them. At most
+    `capacity` shards; they stay attached until `detach`, after the transaction ends.
+    """
+    names = []
+    for i, path in enumerate(shards):
+        names.append(f"{_ATTACHED}{i}")
+        conn.execute(f"ATTACH DATABASE ? AS {names[-1]}", (path,))
+    _merge_group(conn, names)
+
+
+def _merge_group(conn: sqlite3.Connection, names: Sequence[str]) -> None:
+    cols = ", ".join(NOTE_COLUMNS)
+    union = " UNION ALL ".join(f"SELECT pos, {cols} FROM {n}.notes" for n in names)
+    conn.execute(f"INSERT INTO notes (id, {cols}) SELECT * FROM ({union} ORDER BY pos)")
+    for table, _key, columns in _CHILDREN:
+        child = ", ".join(columns)
+        union = " UNION ALL ".join(
+            f"SELECT k >> {_CHILD_SHIFT} AS note_id, k, {child} FROM {n}.{table}" for n in names
+        )
+        conn.execute(
+            f"INSERT INTO {table} (note_id, {child}) "
+            f"SELECT note_id, {child} FROM ({union} ORDER BY k)"
+        )
+
+
+def detach(conn: sqlite3.Connection) -> None:
+    """Detach the shards `merge` attached (SQLite refuses while a transaction is open)."""
+    for (name,) in conn.execute("SELECT name FROM pragma_database_list").fetchall():
+        if name.startswith(_ATTACHED):
+            conn.execute(f"DETACH DATABASE {name}")
+
+
+def remove(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
