@@ -13,6 +13,7 @@ their order (child rows are keyed pos * 2**32 + their index within the note).
 
 from __future__ import annotations
 
+import operator
 import os
 import shutil
 import sqlite3
@@ -79,35 +80,31 @@ class Writer:
         cols = ", ".join(NOTE_COLUMNS)
         marks = ", ".join("?" for _ in NOTE_COLUMNS)
         self._insert_note = f"INSERT INTO notes (pos, {cols}) VALUES (?, {marks})"
+        self._values = operator.itemgetter(*NOTE_COLUMNS)
         self._insert_child = {
             table: f"INSERT INTO {table} VALUES (?, {', '.join('?' for _ in columns)})"
             for table, _key, columns in _CHILDREN
         }
 
     def write(self, records: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        notes = [(pos, *(r[c] for c in NOTE_COLUMNS)) for pos, r in records]
-        children: dict[str, list[tuple[Any, ...]]] = {t: [] for t, _k, _c in _CHILDREN}
+        values = self._values
+        notes = [(pos, *values(r)) for pos, r in records]
+        tags: list[tuple[Any, ...]] = []
+        authors: list[tuple[Any, ...]] = []
+        categories: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
         for pos, r in records:
             base = pos << _CHILD_SHIFT
-            for value in r["_tags"]:
-                children["note_tags"].append((base, value, value.casefold()))
-                base += 1
-            base = pos << _CHILD_SHIFT
-            for value in r["_authors"]:
-                children["note_authors"].append((base, value, value.casefold()))
-                base += 1
-            base = pos << _CHILD_SHIFT
-            for value in r["_categories"]:
-                children["note_categories"].append((base, value, value.casefold()))
-                base += 1
-            base = pos << _CHILD_SHIFT
-            for link in r["_links"]:
-                children["links"].append((base, *link))
-                base += 1
+            tags += [(base + i, v, v.casefold()) for i, v in enumerate(r["_tags"])]
+            authors += [(base + i, v, v.casefold()) for i, v in enumerate(r["_authors"])]
+            categories += [(base + i, v, v.casefold()) for i, v in enumerate(r["_categories"])]
+            links += [(base + i, *link) for i, link in enumerate(r["_links"])]
         conn = self._conn
         conn.execute("BEGIN")
         conn.executemany(self._insert_note, notes)
-        for table, rows in children.items():
+        for (table, _key, _columns), rows in zip(
+            _CHILDREN, (tags, authors, categories, links), strict=True
+        ):
             conn.executemany(self._insert_child[table], rows)
         conn.execute("COMMIT")
 
