@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import glob
@@ -18,7 +19,7 @@ from notes_kb.errors import ImportLocked
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
-from notes_kb.store import shard, write
+from notes_kb.store import db, shard, write
 
 PARALLEL_THRESHOLD = 300
 BATCH = 500
@@ -169,22 +170,43 @@ def run_import(
     if total >= PARALLEL_THRESHOLD:
         conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     count = workers if workers is not None else (os.cpu_count() or 1)
+    # Many notes into an empty index: a bulk load (checked again once the write lock is held).
+    bulk = total >= PARALLEL_THRESHOLD and _empty(conn)
+    with db.bulk_journal(conn) if bulk else contextlib.nullcontext(False):
+        _transaction(conn, work, full, revisit_tag, count, report, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _empty(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM notes").fetchone() is None
+
+
+def _transaction(
+    conn: sqlite3.Connection,
+    work: Plan,
+    full: bool,
+    revisit_tag: str,
+    workers: int,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    """The whole import as one transaction: a crash or kill leaves the index as it was."""
     conn.execute("BEGIN IMMEDIATE")
     scratch = ""
     try:
-        # Loading many notes into an empty index: one full-text rebuild at the end is far
-        # cheaper than updating it row by row.
-        bulk = total >= PARALLEL_THRESHOLD and not conn.execute("SELECT 1 FROM notes").fetchone()
-        if bulk:
+        # Loading many notes into an empty index: one full-text rebuild and one build of
+        # each index at the end are far cheaper than updating them row by row.
+        if len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn):
             dropped = write.begin_bulk(conn)
-            if count >= 2:
+            if workers >= 2:
                 scratch = shard.scratch_dir(_db_file(conn))
-                _load_through_shards(conn, work, revisit_tag, count, scratch, report, progress)
+                _load_through_shards(conn, work, revisit_tag, workers, scratch, report, progress)
             else:
                 _load_note_by_note(conn, work, revisit_tag, 1, report, progress)
             write.end_bulk(conn, dropped)  # resolves links too
         else:
-            _load_note_by_note(conn, work, revisit_tag, count, report, progress)
+            _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
             if report.changed or full:
                 write.resolve_links(conn)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -202,8 +224,6 @@ def run_import(
         if scratch:
             shard.detach(conn)
             shard.remove(scratch)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _load_note_by_note(
