@@ -24,11 +24,11 @@ from typing import Any
 from notes_kb.store.write import NOTE_COLUMNS
 
 _CHILD_SHIFT = 32
-_CHILDREN: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("note_tags", "_tags", ("tag", "tag_lc")),
-    ("note_authors", "_authors", ("author", "author_lc")),
-    ("note_categories", "_categories", ("category", "category_lc")),
-    ("links", "_links", ("kind", "target", "resolved", "domain", "text", "origin")),
+_CHILDREN: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("note_tags", ("tag", "tag_lc")),
+    ("note_authors", ("author", "author_lc")),
+    ("note_categories", ("category", "category_lc")),
+    ("links", ("kind", "target", "resolved", "domain", "text", "origin")),
 )
 _PREFIX = ".import-"
 _ATTACHED = "nkb_shard"
@@ -64,7 +64,7 @@ def create(path: str) -> None:
         conn.execute("PRAGMA journal_mode = OFF")
         cols = ", ".join(NOTE_COLUMNS)
         conn.execute(f"CREATE TABLE notes (pos INTEGER PRIMARY KEY, {cols})")
-        for table, _key, columns in _CHILDREN:
+        for table, columns in _CHILDREN:
             conn.execute(f"CREATE TABLE {table} (k INTEGER PRIMARY KEY, {', '.join(columns)})")
     finally:
         conn.close()
@@ -83,7 +83,7 @@ class Writer:
         self._values = operator.itemgetter(*NOTE_COLUMNS)
         self._insert_child = {
             table: f"INSERT INTO {table} VALUES (?, {', '.join('?' for _ in columns)})"
-            for table, _key, columns in _CHILDREN
+            for table, columns in _CHILDREN
         }
 
     def write(self, records: Sequence[tuple[int, dict[str, Any]]]) -> None:
@@ -102,14 +102,11 @@ class Writer:
         conn = self._conn
         conn.execute("BEGIN")
         conn.executemany(self._insert_note, notes)
-        for (table, _key, _columns), rows in zip(
+        for (table, _columns), rows in zip(
             _CHILDREN, (tags, authors, categories, links), strict=True
         ):
             conn.executemany(self._insert_child[table], rows)
         conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 def capacity(conn: sqlite3.Connection) -> int:
@@ -124,18 +121,13 @@ def merge(conn: sqlite3.Connection, shards: Sequence[str]) -> None:
     sorting), so tables fill in the order a note-by-note import fills them. At most
     `capacity` shards; they stay attached until `detach`, after the transaction ends.
     """
-    names = []
-    for i, path in enumerate(shards):
-        names.append(f"{_ATTACHED}{i}")
-        conn.execute(f"ATTACH DATABASE ? AS {names[-1]}", (path,))
-    _merge_group(conn, names)
-
-
-def _merge_group(conn: sqlite3.Connection, names: Sequence[str]) -> None:
+    names = [f"{_ATTACHED}{i}" for i in range(len(shards))]
+    for name, path in zip(names, shards, strict=True):
+        conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
     cols = ", ".join(NOTE_COLUMNS)
     union = " UNION ALL ".join(f"SELECT pos, {cols} FROM {n}.notes" for n in names)
     conn.execute(f"INSERT INTO notes (id, {cols}) SELECT * FROM ({union} ORDER BY pos)")
-    for table, _key, columns in _CHILDREN:
+    for table, columns in _CHILDREN:
         child = ", ".join(columns)
         union = " UNION ALL ".join(
             f"SELECT k >> {_CHILD_SHIFT} AS note_id, k, {child} FROM {n}.{table}" for n in names
