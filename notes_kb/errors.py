@@ -61,5 +61,9 @@ class ImportLocked(NotesKbError):
     """Another import is running"""
 
 
+class WorkerDied(NotesKbError):
+    """A process parsing notes for an import stopped unexpectedly"""
+
+
 class EditRefused(NotesKbError):
     """A note was not changed because the edit could not be made safely"""

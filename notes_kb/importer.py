@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notes_kb.errors import ImportLocked
+from notes_kb.errors import ImportLocked, WorkerDied
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
@@ -304,18 +304,17 @@ def _load_through_shards(
     workers = min(workers, shard.capacity(conn))
     total = len(tasks)
     done = 0
-    with _pool(workers, scratch) as pool:
-        for results in pool.imap(_read_chunk, chunks):
-            for path, kind, detail in results:
-                if kind == "failed":
-                    report.failed.append(Failure(path, detail))
-                    continue
-                report.added += 1
-                if detail:  # indexed, with a frontmatter error noted
-                    report.failed.append(Failure(path, detail))
-            done += len(results)
-            if progress:
-                progress(done, total)
+    for results in _parallel(_read_chunk, chunks, workers, scratch=scratch):
+        for path, kind, detail in results:
+            if kind == "failed":
+                report.failed.append(Failure(path, detail))
+                continue
+            report.added += 1
+            if detail:  # indexed, with a frontmatter error noted
+                report.failed.append(Failure(path, detail))
+        done += len(results)
+        if progress:
+            progress(done, total)
     shard.merge(conn, sorted(glob.glob(os.path.join(glob.escape(scratch), "shard-*.db"))))
 
 
@@ -340,29 +339,49 @@ def _read_all(
         for task in tasks:
             yield read_task(task)
         return
-    with _pool(workers) as pool:
-        yield from pool.imap(read_task, tasks, chunksize=64)
+    yield from _parallel(read_task, tasks, workers, chunksize=64)
 
 
-@contextmanager
-def _pool(workers: int, scratch: str = "") -> Iterator[Any]:
-    """A process pool; with `scratch`, each worker writes its rows to a shard there."""
+def _parallel(
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    workers: int,
+    *,
+    chunksize: int = 1,
+    scratch: str = "",
+) -> Iterator[Any]:
+    """fn over items in worker processes, results in order; with `scratch`, each worker
+    writes its rows to a shard there.
+
+    A worker that dies (the out-of-memory killer, a signal) ends the import with WorkerDied
+    instead of leaving it waiting for results that will never come.
+    """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
     counter = ctx.Value("i", 0)
-    # Ctrl-C is held back while the workers start: one arriving between a fork and the
-    # worker's own set-up would print a traceback from the child. The parent receives it
-    # as soon as the pool exists, and the pool is then ended with it.
-    _hold_sigint(True)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(), scratch, counter)
+    )
     try:
-        pool = ctx.Pool(workers, initializer=_worker_init, initargs=(os.getpid(), scratch, counter))
-    except BaseException:
-        _hold_sigint(False)
-        raise
-    with pool:
-        _hold_sigint(False)
-        yield pool
+        # Ctrl-C is held back while the workers start (on the first submission): one
+        # arriving between a fork and the worker's own set-up would print a traceback from
+        # the child. The parent receives it as soon as they exist.
+        _hold_sigint(True)
+        try:
+            results = pool.map(fn, items, chunksize=chunksize)
+        finally:
+            _hold_sigint(False)
+        yield from results
+    except BrokenProcessPool as exc:
+        raise WorkerDied(
+            "a worker process parsing notes stopped unexpectedly (out of memory?); "
+            "the index was not changed"
+        ) from exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _hold_sigint(hold: bool) -> None:

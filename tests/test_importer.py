@@ -12,7 +12,7 @@ import pytest
 from conftest import open_db, write_note
 
 from notes_kb import importer, records
-from notes_kb.errors import ImportLocked
+from notes_kb.errors import ImportLocked, WorkerDied
 from notes_kb.importer import guarded_import, import_lock, refresh
 from notes_kb.model import ImportReport
 from notes_kb.query import parse_query
@@ -574,6 +574,38 @@ def test_an_index_left_outside_wal_mode_is_put_back_on_opening(db_path: Path) ->
     assert _journal(db_path) == "delete"  # a rollback journal: only WAL mode is kept in the file
     open_db(db_path).close()
     assert _journal(db_path) == "wal"
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk load", "re-import"])
+def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    bulk: bool,
+) -> None:
+    import signal
+
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, 40)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    if not bulk:
+        run(conn, db_path, folder)
+    before = _contents(conn)
+    real = records.parse_bytes
+
+    def parse_bytes(data: bytes, stem: str, **kwargs: Any) -> Any:
+        if stem == "note-00023":
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return real(data, stem, **kwargs)
+
+    monkeypatch.setattr(records, "parse_bytes", parse_bytes)
+    with pytest.raises(WorkerDied, match="stopped unexpectedly"):
+        run(conn, db_path, folder, workers=2, full=True)
+    assert _contents(conn) == before
+    assert not _scratch_folders(db_path)
 
 
 def test_a_failed_bulk_load_keeps_every_index(
