@@ -576,6 +576,29 @@ def test_an_index_left_outside_wal_mode_is_put_back_on_opening(db_path: Path) ->
     assert _journal(db_path) == "wal"
 
 
+def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, 40)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    monkeypatch.setattr(importer, "SHARD_CHUNK", 2)
+    monkeypatch.setattr(shard, "capacity", lambda c: 3)
+    merged: list[int] = []
+    real_merge = shard.merge
+
+    def merge(c: sqlite3.Connection, shards: Any) -> None:
+        merged.append(len(shards))
+        real_merge(c, shards)
+
+    monkeypatch.setattr(shard, "merge", merge)
+    assert run(conn, db_path, folder, workers=5).added == 40
+    assert merged == [3]
+    assert len(paths(conn)) == 40
+
+
 @pytest.mark.parametrize("bulk", [True, False], ids=["bulk load", "re-import"])
 def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
     conn: sqlite3.Connection,
