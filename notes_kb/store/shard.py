@@ -117,25 +117,23 @@ def capacity(conn: sqlite3.Connection) -> int:
 def merge(conn: sqlite3.Connection, shards: Sequence[str]) -> None:
     """Copy every shard's rows into the index, in the caller's transaction.
 
-    Rows arrive in key order across shards (SQLite merges the shards' ordered scans without
-    sorting), so tables fill in the order a note-by-note import fills them. At most
-    `capacity` shards; they stay attached until `detach`, after the transaction ends.
+    A shard at a time: notes take their ids from their positions, and a note's child rows
+    keep their order (a shard is read in key order), so the index holds what a note-by-note
+    import writes. Merging the shards into one ordered stream instead costs 3x as much for
+    nothing a query sees. At most `capacity` shards; they stay attached until `detach`,
+    after the transaction ends.
     """
-    names = [f"{_ATTACHED}{i}" for i in range(len(shards))]
-    for name, path in zip(names, shards, strict=True):
-        conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
     cols = ", ".join(NOTE_COLUMNS)
-    union = " UNION ALL ".join(f"SELECT pos, {cols} FROM {n}.notes" for n in names)
-    conn.execute(f"INSERT INTO notes (id, {cols}) SELECT * FROM ({union} ORDER BY pos)")
-    for table, columns in _CHILDREN:
-        child = ", ".join(columns)
-        union = " UNION ALL ".join(
-            f"SELECT k >> {_CHILD_SHIFT} AS note_id, k, {child} FROM {n}.{table}" for n in names
-        )
-        conn.execute(
-            f"INSERT INTO {table} (note_id, {child}) "
-            f"SELECT note_id, {child} FROM ({union} ORDER BY k)"
-        )
+    for i, path in enumerate(shards):
+        name = f"{_ATTACHED}{i}"
+        conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
+        conn.execute(f"INSERT INTO notes (id, {cols}) SELECT pos, {cols} FROM {name}.notes")
+        for table, columns in _CHILDREN:
+            child = ", ".join(columns)
+            conn.execute(
+                f"INSERT INTO {table} (note_id, {child}) "
+                f"SELECT k >> {_CHILD_SHIFT}, {child} FROM {name}.{table} ORDER BY k"
+            )
 
 
 def detach(conn: sqlite3.Connection) -> None:
