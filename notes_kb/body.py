@@ -8,6 +8,7 @@ line-start conditions are checked on the few candidates instead of at every posi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import unquote
 
 from notes_kb.model import Link
@@ -40,6 +41,7 @@ _WIKI_RE = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]*))?\]\](?!\()")
 _BARE_URL_RE = re.compile(
     r"[hHwW](?<!\w.)(?:(?<=[hH])[tT][tT][pP][sS]?://|(?<=[wW])[wW][wW]\.)[^\s<>\"'`\]\[]+"
 )
+_WWW_RE = re.compile(r"[wW][wW][wW]\.")
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:")
 _DRIVE_RE = re.compile(r"^[a-zA-Z]:[\\/]")
 _HOST_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://(?:[^/?#@]*@)?(\[[^\]/?#]*\]|[^:/?#]*)")
@@ -346,13 +348,43 @@ def links(code_free: str) -> list[Link]:
         text = _AUTOLINK_RE.sub(autolink, text)
     if "[[" in text:
         text = _WIKI_RE.sub(wikilink, text)
-    for m in _BARE_URL_RE.finditer(text):
+    for m in bare_urls(text):
         url = _trim_url(m.group(0))
         if url[:4].lower() == "www.":
             url = "http://" + url
         # Always http(s)://: the one kind of link `classify` would make of it.
         found.append(Link("url", url, domain_of(url)))
     return found
+
+
+def bare_urls(text: str) -> Iterator[re.Match[str]]:
+    """What _BARE_URL_RE.finditer(text) gives, found faster.
+
+    A bare URL can only start 4 or 5 characters before a `://` or at a `www.` (in any
+    case), so the pattern is tried at those places alone, in order, instead of at every h
+    and w of the text.
+    """
+    starts: set[int] = set()
+    at = text.find("://")
+    while at != -1:
+        starts.update((at - 5, at - 4))
+        at = text.find("://", at + 3)
+    lower = text.lower()
+    if len(lower) == len(text):  # each character stayed one character: same positions
+        at = lower.find("www.")
+        while at != -1:
+            starts.add(at)
+            at = lower.find("www.", at + 4)
+    else:
+        starts.update(m.start() for m in _WWW_RE.finditer(text))
+    end = 0
+    for start in sorted(starts):
+        if start < end or start < 0:
+            continue
+        m = _BARE_URL_RE.match(text, start)
+        if m:
+            end = m.end()
+            yield m
 
 
 def _trim_url(url: str) -> str:

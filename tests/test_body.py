@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -221,3 +222,36 @@ def test_hostile_bodies_are_scanned_quickly(name: str) -> None:
     parse(text, "s")
     # Quadratic behaviour on these inputs takes minutes; linear takes well under a second.
     assert time.perf_counter() - started < 5.0
+
+
+# ---- bare URLs: the fast scan finds what the pattern finds ------------------------------------
+
+URL_ALPHABET = "hHtTpPsS:/wW. ab-()[]<>\"'`\n\u0130\u212a\u00e9_1"
+
+
+def _pattern_urls(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in md._BARE_URL_RE.finditer(text)]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["http://", "https://", "HTTPS://", "www.", "WwW.", "://", "xhttp://"]),
+            st.text(alphabet=URL_ALPHABET, max_size=8),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_bare_url_scan_matches_the_pattern_everywhere(text: str) -> None:
+    assert [m.span() for m in md.bare_urls(text)] == _pattern_urls(text)
+
+
+def test_bare_url_scan_matches_the_pattern_on_every_corpus_note(corpora: Path) -> None:
+    checked = 0
+    for path in sorted(corpora.rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for variant in (text, md.strip_code(text)):
+            assert [m.span() for m in md.bare_urls(variant)] == _pattern_urls(variant), path
+        checked += 1
+    assert checked > 1000
