@@ -381,6 +381,16 @@ def test_refresh_picks_up_changes(conn: sqlite3.Connection, db_path: Path, tmp_p
 # ---- bulk load into an empty index ------------------------------------------------------------
 
 
+def _bulk_book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int) -> Path:
+    """A plain notebook of `count` notes, big enough for the bulk path (threshold 10)."""
+    from tests.hostile import make_notebook
+
+    folder = tmp_path / "book"
+    make_notebook(folder, count)
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    return folder
+
+
 def _schema(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
     return connection.execute(
         "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
@@ -415,17 +425,13 @@ def _contents(connection: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]
 def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 150)
+    folder = _bulk_book(tmp_path, monkeypatch, 150)
     for i in range(0, 150, 7):  # several links each, to check they keep their order
         extra = "".join(
             f" [[note-{(i * 3 + k) % 150:05d}]] [x](https://e{k}.org/{i})" for k in range(5)
         )
         with (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").open("a", encoding="utf-8") as f:
             f.write(f"\nMore:{extra}\n")
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)  # bulk path
     monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
     bulk = open_db(db_path)
     run(bulk, db_path, folder, workers=workers)
@@ -463,11 +469,7 @@ def _scratch_folders(db_path: Path) -> list[str]:
 def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 40)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    folder = _bulk_book(tmp_path, monkeypatch, 40)
     merged: list[int] = []
     real_merge = shard.merge
 
@@ -509,11 +511,7 @@ def test_a_bulk_load_writes_through_a_rollback_journal_and_leaves_wal_mode(
     monkeypatch: pytest.MonkeyPatch,
     fail: bool,
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 30)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
     seen: list[str] = []
     real_end = write.end_bulk
 
@@ -538,11 +536,7 @@ def test_a_bulk_load_writes_through_a_rollback_journal_and_leaves_wal_mode(
 def test_a_bulk_load_keeps_wal_mode_while_another_connection_reads(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 30)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
     reader = open_db(db_path)
     try:
         seen: list[tuple[str, int]] = []
@@ -579,11 +573,7 @@ def test_an_index_left_outside_wal_mode_is_put_back_on_opening(db_path: Path) ->
 def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 40)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    folder = _bulk_book(tmp_path, monkeypatch, 40)
     monkeypatch.setattr(importer, "SHARD_CHUNK", 2)
     monkeypatch.setattr(shard, "capacity", lambda c: 3)
     merged: list[int] = []
@@ -609,11 +599,7 @@ def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
 ) -> None:
     import signal
 
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 40)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    folder = _bulk_book(tmp_path, monkeypatch, 40)
     if not bulk:
         run(conn, db_path, folder)
     before = _contents(conn)
@@ -634,12 +620,8 @@ def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
 def test_a_failed_bulk_load_keeps_every_index(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.hostile import make_notebook
-
-    folder = tmp_path / "book"
-    make_notebook(folder, 30)
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
     before = _schema(conn)
-    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
 
     def fail(c: sqlite3.Connection, indexes: Any) -> None:
         assert indexes  # the secondary indexes were dropped inside the transaction
