@@ -167,3 +167,156 @@ def test_generated_documents_load_the_same(doc: dict[Any, Any]) -> None:
 @given(st.text(alphabet="ab:- \n[]{}&*!<>|'\"~?,1.#", max_size=60))
 def test_arbitrary_yaml_like_text_loads_the_same(text: str) -> None:
     _assert_same(text)
+
+
+# ---- the parser-free path for simple documents -------------------------------------------------
+
+_TRICKY = [
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "n",
+    "true",
+    "~",
+    "null",
+    "NULL",
+    "",
+    "0x1F",
+    "0o17",
+    "017",
+    "1_000",
+    "+12",
+    "-3",
+    "1:30",
+    "190:20:30",
+    "1.5",
+    "1e3",
+    "6.8523015e+5",
+    ".inf",
+    "-.inf",
+    ".NaN",
+    "2022-01-13",
+    "2022-02-30",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10 -5",
+    "=",
+    "<<",
+    "a#b",
+    "a #b",
+    "a: b",
+    "a:",
+    "é",
+    "日本語",
+    "it's",
+    '"q"',
+    "'s'",
+    '"a\\"b"',
+    "'it''s'",
+    '""',
+    "''",
+    "[a, b]",
+    "[]",
+    "[ a ,b ]",
+    "[a,]",
+    "[a, [b]]",
+    "[\"x\", 'y']",
+    "[a:b]",
+    "[a?]",
+    "[yes, 1, ~, 2022-01-01]",
+    "-x",
+    "-1",
+    "- x",
+    "--",
+    "@x",
+    "`x`",
+    "%x",
+    "!x",
+    "&a x",
+    "*a",
+    "|",
+    ">",
+    "{a: 1}",
+    "http://x.y/z?a=1#f",
+    "C:\\path",
+    "a\\b",
+    "a\u0085b",
+    "a\u2028b",
+    "a\ufeffb",
+    "x\ty",
+    "[[note]]",
+    '"[[note]]"',
+]
+_keys = st.sampled_from(
+    ["title", "tags", "a", "on", "yes", "null", "y", "true", "key-1", "_k", "date", "1", "a b"]
+)
+_values = st.one_of(st.sampled_from(_TRICKY), st.text(alphabet="ab 1.:-#'\"[],yn~", max_size=8))
+
+
+@st.composite
+def _simple_shaped(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        key = draw(_keys)
+        if draw(st.booleans()):
+            lines.append(f"{key}: {draw(_values)}{draw(st.sampled_from(['', ' ', '  ']))}")
+        else:
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  ", "    "]))
+            for _ in range(draw(st.integers(0, 3))):
+                own = draw(st.sampled_from([indent, indent, "   "]))
+                lines.append(f"{own}- {draw(_values)}")
+        if draw(st.integers(0, 5)) == 0:
+            lines.append(draw(st.sampled_from(["", "# a comment", "  # indented", "   "])))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_simple_shaped())
+def test_simple_shaped_documents_load_the_same_with_or_without_the_parser(text: str) -> None:
+    _assert_same(text)
+
+
+_words = st.text(alphabet="abcyntfoONYTF019.-+:_~ é'\"\\/()", max_size=10)
+_benign = st.one_of(
+    _words,
+    _words.map(lambda w: f'"{w}"'),
+    _words.map(lambda w: f"'{w}'"),
+    st.lists(_words, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+    st.sampled_from(["yes", "Off", "~", "1:30", "0x10", "-1.5", "12:30:45", "0b101", "+.inf"]),
+    st.sampled_from(["2022-01-13", "2022-1-3", "2022-01-13T10:20:30Z", "1.", ".5", "1_0"]),
+)
+
+
+@st.composite
+def _mostly_simple(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(1, 6))):
+        key = draw(st.sampled_from(["title", "t", "n", "no", "tags", "x_y", "a-b", "Yes", "NULL"]))
+        if draw(st.booleans()):
+            lines.append(f"{key}: {draw(_benign)}")
+        else:
+            lines.append(f"{key}:")
+            indent = draw(st.sampled_from(["", "  "]))
+            lines += [f"{indent}- {draw(_benign)}" for _ in range(draw(st.integers(0, 3)))]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mostly_simple())
+def test_mostly_simple_documents_load_the_same_with_or_without_the_parser(text: str) -> None:
+    _assert_same(text)
+
+
+def test_common_frontmatter_skips_the_parser() -> None:
+    typical = (
+        'title: "State of Machine Learning in Julia"\nauthor:\n  - Jane Doe\n  - John Roe\n'
+        "categories: [ml]\ndraft: false\nlastmod: 2022-01-13\ntags: [julia, ML, revisit]\n"
+        "links:\n- https://discourse.julialang.org/t/state-of-ml/123\n# a comment\n"
+    )
+    expected = yamlload.load_generic(typical)
+    assert yamlload._simple(typical) == expected
+    assert expected["lastmod"] == "2022-01-13" and expected["draft"] is False
+    accepted = [t for t in _frontmatters(CORPORA, NOTES) if yamlload._simple(t) is not None]
+    assert len(accepted) > 300  # most real frontmatter takes the short way
