@@ -24,6 +24,7 @@ _PREFIX = "tag:yaml.org,2002:"
 _STR = _PREFIX + "str"
 _MAP = _PREFIX + "map"
 _SEQ = _PREFIX + "seq"
+_TIMESTAMP = _PREFIX + "timestamp"
 
 
 class _Unusual(Exception):
@@ -280,6 +281,10 @@ def _scalar_tools() -> tuple[Callable[[str], str], Callable[[str, str], Any]]:
             return tag
 
         def construct(tag: str, value: str) -> Any:
+            if tag == _TIMESTAMP and len(value) == 10:
+                # YYYY-MM-DD: a real date's isoformat is the text itself, and an impossible
+                # one stays text (see _make_loader).
+                return value
             constructor = walker.scalars.get(tag)
             if constructor is None:
                 raise _Unusual
