@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import glob
@@ -19,7 +18,7 @@ from notes_kb.errors import ImportLocked, WorkerDied
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
-from notes_kb.store import db, shard, write
+from notes_kb.store import shard, write
 
 PARALLEL_THRESHOLD = 300
 BATCH = 500
@@ -170,10 +169,7 @@ def run_import(
     if total >= PARALLEL_THRESHOLD:
         conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     count = workers if workers is not None else (os.cpu_count() or 1)
-    # Many notes into an empty index: a bulk load (checked again once the write lock is held).
-    bulk = total >= PARALLEL_THRESHOLD and _empty(conn)
-    with db.bulk_journal(conn) if bulk else contextlib.nullcontext(False):
-        _transaction(conn, work, full, revisit_tag, count, report, progress)
+    _transaction(conn, work, full, revisit_tag, count, report, progress)
     report.seconds = time.perf_counter() - started
     return report
 

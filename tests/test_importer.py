@@ -495,79 +495,26 @@ def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
         assert not _scratch_folders(db_path)
 
 
-def _journal(db_path: Path) -> str:
-    other = sqlite3.connect(db_path)
-    try:
-        return str(other.execute("PRAGMA journal_mode").fetchone()[0])
-    finally:
-        other.close()
-
-
-@pytest.mark.parametrize("fail", [False, True], ids=["committed", "rolled back"])
-def test_a_bulk_load_writes_through_a_rollback_journal_and_leaves_wal_mode(
-    conn: sqlite3.Connection,
-    db_path: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fail: bool,
-) -> None:
-    folder = _bulk_book(tmp_path, monkeypatch, 30)
-    seen: list[str] = []
-    real_end = write.end_bulk
-
-    def end_bulk(c: sqlite3.Connection, indexes: Any) -> None:
-        seen.append(c.execute("PRAGMA journal_mode").fetchone()[0])
-        if fail:
-            raise RuntimeError("disk on fire")
-        real_end(c, indexes)
-
-    monkeypatch.setattr(write, "end_bulk", end_bulk)
-    if fail:
-        with pytest.raises(RuntimeError, match="disk on fire"):
-            run(conn, db_path, folder)
-    else:
-        assert run(conn, db_path, folder).added == 30
-    assert seen == ["truncate"]
-    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert _journal(db_path) == "wal"
-    assert conn.execute("SELECT count(*) FROM notes").fetchone() == ((0,) if fail else (30,))
-
-
-def test_a_bulk_load_keeps_wal_mode_while_another_connection_reads(
+def test_a_reader_arriving_during_a_bulk_load_reads_the_old_index_at_once(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
-    reader = open_db(db_path)
-    try:
-        seen: list[tuple[str, int]] = []
-        real_end = write.end_bulk
+    real_end = write.end_bulk
+    seen: list[int] = []
 
-        def end_bulk(c: sqlite3.Connection, indexes: Any) -> None:
-            # the other connection reads the index as it was, without waiting for the import
-            seen.append(
-                (
-                    c.execute("PRAGMA journal_mode").fetchone()[0],
-                    reader.execute("SELECT count(*) FROM notes").fetchone()[0],
-                )
-            )
-            real_end(c, indexes)
+    def end_bulk(c: sqlite3.Connection, indexes: Any) -> None:
+        real_end(c, indexes)  # every row written, the transaction still open
+        reader = open_db(db_path)  # a `search` started in another terminal, say
+        try:
+            reader.execute("PRAGMA busy_timeout = 0")  # fail rather than wait for the import
+            seen.append(reader.execute("SELECT count(*) FROM notes").fetchone()[0])
+        finally:
+            reader.close()
 
-        monkeypatch.setattr(write, "end_bulk", end_bulk)
-        assert run(conn, db_path, folder).added == 30
-        assert seen == [("wal", 0)]
-        assert reader.execute("SELECT count(*) FROM notes").fetchone() == (30,)
-    finally:
-        reader.close()
-
-
-def test_an_index_left_outside_wal_mode_is_put_back_on_opening(db_path: Path) -> None:
-    open_db(db_path).close()
-    raw = sqlite3.connect(db_path)
-    assert raw.execute("PRAGMA journal_mode = truncate").fetchone() == ("truncate",)
-    raw.close()
-    assert _journal(db_path) == "delete"  # a rollback journal: only WAL mode is kept in the file
-    open_db(db_path).close()
-    assert _journal(db_path) == "wal"
+    monkeypatch.setattr(write, "end_bulk", end_bulk)
+    assert run(conn, db_path, folder, workers=2).added == 30
+    assert seen == [0]
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(

@@ -110,6 +110,24 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
         store_db.connect(path)
 
 
+def test_an_index_locked_by_another_process_is_busy_not_broken(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_db.connect(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store_db, "BUSY_TIMEOUT_MS", 50)
+    try:
+        with pytest.raises(IndexError_, match=r"busy .*try again") as info:
+            store_db.connect(db_path)
+        assert "delete it" not in str(info.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    store_db.connect(db_path).close()
+
+
 def test_an_index_from_a_newer_version_is_refused(db_path: Path) -> None:
     raw = sqlite3.connect(db_path)
     raw.execute(f"PRAGMA user_version = {store_db.latest() + 1}")

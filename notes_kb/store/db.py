@@ -40,6 +40,10 @@ def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlit
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+            raise IndexError_(
+                f"{path}: the index is busy (another process is writing it); try again"
+            ) from exc
         raise IndexError_(
             f"{path}: not a notes-kb index ({exc}); delete it and import again"
         ) from exc
@@ -61,43 +65,11 @@ def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlit
             raise
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA synchronous = NORMAL")
-    if not readonly and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        _set_journal(conn, "wal")  # an import killed during a bulk load left it in `bulk_journal`
     return conn
 
 
-@contextmanager
-def bulk_journal(conn: sqlite3.Connection) -> Iterator[bool]:
-    """A rollback journal for the duration of a bulk load into an empty index.
-
-    In WAL mode every page of a large first import is written twice (to the log, then into
-    the index at the commit's checkpoint); with a rollback journal only the few pages of the
-    empty index are copied aside and the rest is written once (100k notes: the commit takes
-    0.7 s instead of 4.5). The transaction stays atomic, and a crash is rolled back from the
-    journal by the next connection. SQLite only leaves WAL mode when no other connection has
-    the index open; when one has, nothing changes and this yields False. WAL mode (readers
-    never wait for the writer) is restored afterwards, or by the next `connect`.
-    """
-    switched = _set_journal(conn, "truncate")
-    if switched:
-        conn.execute("PRAGMA synchronous = FULL")  # NORMAL is only power-safe under WAL
-    try:
-        yield switched
-    finally:
-        if switched:
-            _set_journal(conn, "wal")
-            conn.execute("PRAGMA synchronous = NORMAL")
-
-
-def _set_journal(conn: sqlite3.Connection, mode: str) -> bool:
-    """Switch the journal mode if it can be done at once (never waits on other connections)."""
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        return bool(conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0] == mode)
-    except sqlite3.OperationalError:  # locked: another connection is using the index
-        return False
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -134,7 +106,7 @@ def _begin_unless_current(conn: sqlite3.Connection) -> bool:
                 conn.execute("BEGIN IMMEDIATE")
                 return True
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
+                if not _busy(exc):
                     raise
                 if conn.execute("PRAGMA user_version").fetchone()[0] >= latest():
                     return False
