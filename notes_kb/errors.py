@@ -61,6 +61,10 @@ class ImportLocked(NotesKbError):
     """Another import is running"""
 
 
+class ImportIncomplete(NotesKbError):
+    """An import's rows did not all reach the index, so none were kept"""
+
+
 class WorkerDied(NotesKbError):
     """A process parsing notes for an import stopped unexpectedly"""
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
-import glob
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notes_kb.errors import ImportLocked, WorkerDied
+from notes_kb.errors import ImportIncomplete, ImportLocked, NotesKbError, WorkerDied
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
@@ -128,6 +128,8 @@ def import_lock(
     With `wait`, blocks until the other import finishes, calling `on_wait` first (to tell
     the user why nothing happens); without it, yields False at once when the lock is taken.
     """
+    # Beside the file SQLite opens: an index reached through a symbolic link has one lock.
+    db_path = Path(os.path.realpath(db_path))
     lock_path = db_path.with_name(db_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -189,15 +191,17 @@ def _transaction(
 ) -> None:
     """The whole import as one transaction: a crash or kill leaves the index as it was."""
     conn.execute("BEGIN IMMEDIATE")
-    scratch = ""
+    scratch: shard.Scratch | None = None
     try:
         # Loading many notes into an empty index: one full-text rebuild and one build of
         # each index at the end are far cheaper than updating them row by row.
         if len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn):
             dropped = write.begin_bulk(conn)
             if workers >= 2:
-                scratch = shard.scratch_dir(_db_file(conn))
-                _load_through_shards(conn, work, revisit_tag, workers, scratch, report, progress)
+                scratch = shard.Scratch(_db_file(conn))
+                _load_through_shards(
+                    conn, work, revisit_tag, workers, scratch.path, report, progress
+                )
             else:
                 _load_note_by_note(conn, work, revisit_tag, 1, report, progress)
             write.end_bulk(conn, dropped)  # resolves links too
@@ -217,9 +221,9 @@ def _transaction(
             conn.execute("ROLLBACK")
         raise
     finally:
-        if scratch:
+        if scratch is not None:
             shard.detach(conn)
-            shard.remove(scratch)
+            scratch.remove()
 
 
 def _load_note_by_note(
@@ -241,35 +245,34 @@ def _load_note_by_note(
     touched: list[tuple[int, int, int, int]] = []
     ids = write.ids_by_path(conn, [fs.path for fs, _r, known in work.to_read if known is not None])
     total = len(work.to_read)
-    for done, (path, kind, payload) in enumerate(
-        _read_all(work.to_read, revisit_tag, workers), start=1
-    ):
-        if kind == "failed":
-            report.failed.append(Failure(path, payload))
-        elif kind == "same":
-            digest, stat = payload
-            touched.append((stat[0], stat[1], stat[2], ids[path]))
-            report.unchanged += 1
-        else:
-            record = payload
-            if record.get("error"):
-                report.failed.append(Failure(path, record["error"]))
-            old = missing_by_hash.pop(record["hash"], None) if path not in ids else None
-            if old is not None:
-                write.move_note(conn, old[1], record)
-                moved_from.add(old[0])
-                report.moved += 1
+    with contextlib.closing(_read_all(work.to_read, revisit_tag, workers)) as results:
+        for done, (path, kind, payload) in enumerate(results, start=1):
+            if kind == "failed":
+                report.failed.append(Failure(path, payload))
+            elif kind == "same":
+                digest, stat = payload
+                touched.append((stat[0], stat[1], stat[2], ids[path]))
+                report.unchanged += 1
             else:
-                batch.append(record)
-                if path in ids:
-                    report.updated += 1
+                record = payload
+                if record.get("error"):
+                    report.failed.append(Failure(path, record["error"]))
+                old = missing_by_hash.pop(record["hash"], None) if path not in ids else None
+                if old is not None:
+                    write.move_note(conn, old[1], record)
+                    moved_from.add(old[0])
+                    report.moved += 1
                 else:
-                    report.added += 1
-            if len(batch) >= BATCH:
-                write.write_notes(conn, batch)
-                batch = []
-        if progress and (done % 50 == 0 or done == total):
-            progress(done, total)
+                    batch.append(record)
+                    if path in ids:
+                        report.updated += 1
+                    else:
+                        report.added += 1
+                if len(batch) >= BATCH:
+                    write.write_notes(conn, batch)
+                    batch = []
+            if progress and (done % 50 == 0 or done == total):
+                progress(done, total)
     write.write_notes(conn, batch)
     write.touch(conn, touched)
     gone = [note_id for path, (note_id, _d) in work.missing.items() if path not in moved_from]
@@ -298,20 +301,32 @@ def _load_through_shards(
     ]
     chunks = [tasks[i : i + SHARD_CHUNK] for i in range(0, len(tasks), SHARD_CHUNK)]
     workers = min(workers, shard.capacity(conn))
+    shards = [os.path.join(scratch, f"shard-{n:04d}.db") for n in range(workers)]
+    for path in shards:
+        shard.create(path)
     total = len(tasks)
     done = 0
-    for results in _parallel(_read_chunk, chunks, workers, scratch=scratch):
-        for path, kind, detail in results:
-            if kind == "failed":
-                report.failed.append(Failure(path, detail))
-                continue
-            report.added += 1
-            if detail:  # indexed, with a frontmatter error noted
-                report.failed.append(Failure(path, detail))
-        done += len(results)
-        if progress:
-            progress(done, total)
-    shard.merge(conn, sorted(glob.glob(os.path.join(glob.escape(scratch), "shard-*.db"))))
+    skipped: list[int] = []  # positions of notes that could not be read: no row, no id
+    with contextlib.closing(_parallel(_read_chunk, chunks, workers, shards=shards)) as results:
+        for chunk, chunk_results in zip(chunks, results, strict=True):
+            for (pos, _task), (path, kind, detail) in zip(chunk, chunk_results, strict=True):
+                if kind == "failed":
+                    report.failed.append(Failure(path, detail))
+                    skipped.append(pos)
+                    continue
+                report.added += 1
+                if detail:  # indexed, with a frontmatter error noted
+                    report.failed.append(Failure(path, detail))
+            done += len(chunk_results)
+            if progress:
+                progress(done, total)
+    shard.merge(conn, shards, skipped)
+    merged = conn.execute("SELECT count(*) FROM notes").fetchone()[0]
+    if merged != report.added:
+        raise ImportIncomplete(
+            f"{report.added} notes were read but {merged} reached the index from the "
+            f"scratch files in {scratch}; the index was not changed"
+        )
 
 
 def _db_file(conn: sqlite3.Connection) -> str:
@@ -324,7 +339,7 @@ def _db_file(conn: sqlite3.Connection) -> str:
 
 def _read_all(
     to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int
-) -> Iterator[tuple[str, str, Any]]:
+) -> Generator[tuple[str, str, Any], None, None]:
     from notes_kb import config
 
     date_fields = config.load().date_fields  # once, not per note
@@ -344,10 +359,10 @@ def _parallel(
     workers: int,
     *,
     chunksize: int = 1,
-    scratch: str = "",
-) -> Iterator[Any]:
-    """fn over items in worker processes, results in order; with `scratch`, each worker
-    writes its rows to a shard there.
+    shards: Sequence[str] = (),
+) -> Generator[Any, None, None]:
+    """fn over items in worker processes, results in order; with `shards` (one per worker),
+    each worker writes its rows to its own.
 
     A worker that dies (the out-of-memory killer, a signal) ends the import with WorkerDied
     instead of leaving it waiting for results that will never come.
@@ -359,7 +374,10 @@ def _parallel(
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
     counter = ctx.Value("i", 0)
     pool = ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(), scratch, counter)
+        workers,
+        mp_context=ctx,
+        initializer=_worker_init,
+        initargs=(os.getpid(), list(shards), counter),
     )
     try:
         # Ctrl-C is held back while the workers start (on the first submission): one
@@ -377,7 +395,9 @@ def _parallel(
             "the index was not changed"
         ) from exc
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Waits for the chunks being parsed (one per worker at most): the caller then rolls
+        # back and removes the scratch folder with no worker still writing in it.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _hold_sigint(hold: bool) -> None:
@@ -388,9 +408,10 @@ def _hold_sigint(hold: bool) -> None:
 
 
 _shard_writer: shard.Writer | None = None  # a worker's own shard, when it writes one
+_shard_problem = ""  # why the worker could not open it
 
 
-def _worker_init(parent: int, scratch: str, counter: Any) -> None:
+def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
     """Workers leave quietly when the import process dies (kill -9): no orphans, no noise.
 
     Ctrl-C is for the import process alone: it rolls back and ends the pool.
@@ -399,7 +420,7 @@ def _worker_init(parent: int, scratch: str, counter: Any) -> None:
     import sys
     import threading
 
-    global _shard_writer
+    global _shard_writer, _shard_problem
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _hold_sigint(False)  # held back by the parent while it forked
 
@@ -410,13 +431,16 @@ def _worker_init(parent: int, scratch: str, counter: Any) -> None:
 
     threading.Thread(target=watch, daemon=True, name="nkb-parent-watch").start()
     sys.stderr = _WhileParentLives(sys.stderr, parent)
-    if scratch:
+    if shards:
+        # Nothing raised here: an initializer's error is printed as a traceback and the pool
+        # declared broken. _read_chunk reports it instead.
         with counter.get_lock():
             number = counter.value
             counter.value += 1
-        path = os.path.join(scratch, f"shard-{number:04d}.db")
-        shard.create(path)
-        _shard_writer = shard.Writer(path)
+        try:
+            _shard_writer = shard.Writer(shards[number])
+        except (IndexError, OSError, sqlite3.Error) as exc:
+            _shard_problem = f"cannot open a scratch file for the import: {exc}"
 
 
 def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[tuple[str, str, str | None]]:
@@ -424,7 +448,8 @@ def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[tuple[str, str, str |
 
     Returns (path, "record", frontmatter error or None) or (path, "failed", reason) each.
     """
-    assert _shard_writer is not None
+    if _shard_writer is None:
+        raise NotesKbError(_shard_problem or "no scratch file for the import")
     results: list[tuple[str, str, str | None]] = []
     rows: list[tuple[int, dict[str, Any]]] = []
     for pos, task in chunk:
@@ -434,7 +459,10 @@ def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[tuple[str, str, str |
             results.append((path, kind, payload["error"]))
         else:
             results.append((path, kind, payload))
-    _shard_writer.write(rows)
+    try:
+        _shard_writer.write(rows)
+    except sqlite3.Error as exc:  # a full disk, say: one line for the user, not a traceback
+        raise NotesKbError(f"cannot write the import's scratch file: {exc}") from None
     return results
 
 

@@ -200,16 +200,23 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_rolls_back_quietly(setup: Setup, tmp_path: Path) -> None:
-    """Ctrl-C reaches the whole process group (import and workers): one line, exit 130."""
+@pytest.mark.parametrize("mode", ["update", "fresh"])
+def test_ctrl_c_rolls_back_quietly(setup: Setup, tmp_path: Path, mode: str) -> None:
+    """Ctrl-C reaches the whole process group (import and workers): one line, exit 130.
+
+    "fresh" imports into a new index: the bulk load, with worker shards in a scratch folder.
+    """
     rng = random.Random(SEED + 1)
     interrupted = 0
+    before = setup.old if mode == "update" else frozenset()
+    duration = setup.t_update if mode == "update" else setup.t_fresh
     # Aim for the middle of the import; when an interrupt lands after the commit (a busy
     # machine measured the import slower than it runs now), aim earlier the next time.
-    delay = setup.t_update * 0.5
-    for trial in range(8):
+    delay = duration * 0.5
+    for trial in range(12):
         db = tmp_path / f"int-{trial}.db"
-        _copy(setup.base, db)
+        if mode == "update":
+            _copy(setup.base, db)
         proc = subprocess.Popen(
             _import_cmd(db, setup.notes),
             env=_env(),
@@ -226,14 +233,15 @@ def test_ctrl_c_rolls_back_quietly(setup: Setup, tmp_path: Path) -> None:
         _, stderr = proc.communicate(timeout=120)
         assert not _await_no_leftovers(str(db))
         assert b"Traceback" not in stderr, stderr.decode(errors="replace")
-        state = _check(db, deep=False)
+        assert not list(tmp_path.glob(f"{db.name}.import-*")), "scratch files left behind"
+        state = _check(db, deep=False) if db.exists() else frozenset()
         if state == setup.new:
-            delay = max(delay * 0.7, setup.t_update * 0.25)  # it came after the commit
+            delay = max(delay * 0.7, duration * 0.25)  # it came after the commit
             continue
-        assert state == setup.old, f"trial {trial}: a mixed state"
+        assert state == before, f"trial {trial}: a mixed state"
         assert proc.returncode == 130, stderr
         assert stderr.decode() == "notes-kb: interrupted\n"
         interrupted += 1
-        if interrupted == 2:
+        if interrupted == 4:
             break
     assert interrupted >= 2

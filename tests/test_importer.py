@@ -12,7 +12,7 @@ import pytest
 from conftest import open_db, write_note
 
 from notes_kb import importer, records
-from notes_kb.errors import ImportLocked, WorkerDied
+from notes_kb.errors import ImportIncomplete, ImportLocked, NotesKbError, WorkerDied
 from notes_kb.importer import guarded_import, import_lock, refresh
 from notes_kb.model import ImportReport
 from notes_kb.query import parse_query
@@ -432,6 +432,8 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         )
         with (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").open("a", encoding="utf-8") as f:
             f.write(f"\nMore:{extra}\n")
+    for i in (3, 41, 42, 97):  # notes that cannot be read get no id: the ids after close up
+        (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").write_bytes(b"\x00binary\x00" * 9)
     monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
     bulk = open_db(db_path)
     run(bulk, db_path, folder, workers=workers)
@@ -461,9 +463,9 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
 
 
 def _scratch_folders(db_path: Path) -> list[str]:
-    return [
+    return sorted(
         p.name for p in db_path.parent.iterdir() if p.name.startswith(db_path.name + ".import-")
-    ]
+    )
 
 
 def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
@@ -473,7 +475,7 @@ def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
     merged: list[int] = []
     real_merge = shard.merge
 
-    def failing_merge(c: sqlite3.Connection, shards: Any) -> None:
+    def failing_merge(c: sqlite3.Connection, shards: Any, skipped: Any = ()) -> None:
         merged.append(len(shards))
         assert _scratch_folders(db_path)  # the workers wrote their rows there
         raise OSError("No space left on device")
@@ -526,9 +528,9 @@ def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(
     merged: list[int] = []
     real_merge = shard.merge
 
-    def merge(c: sqlite3.Connection, shards: Any) -> None:
+    def merge(c: sqlite3.Connection, shards: Any, skipped: Any = ()) -> None:
         merged.append(len(shards))
-        real_merge(c, shards)
+        real_merge(c, shards, skipped)
 
     monkeypatch.setattr(shard, "merge", merge)
     assert run(conn, db_path, folder, workers=5).added == 40
@@ -562,6 +564,75 @@ def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
         run(conn, db_path, folder, workers=2, full=True)
     assert _contents(conn) == before
     assert not _scratch_folders(db_path)
+
+
+def test_a_running_imports_scratch_folder_is_never_cleared(tmp_path: Path) -> None:
+    db_file = str(tmp_path / "index.db")
+    running = shard.Scratch(db_file)
+    killed = shard.Scratch(db_file)
+    os.close(killed._fd)  # what a killed import leaves: its folder and an unheld lock file
+    (Path(killed.path) / "shard-0000.db").write_bytes(b"rows")
+    bare = tmp_path / "index.db.import-older"  # from before lock files, or a lost one
+    bare.mkdir()
+    shard.clear_leftovers(db_file)
+    name = Path(running.path).name
+    assert _scratch_folders(tmp_path / "index.db") == sorted([name, name + ".lock"])
+    running.remove()
+    assert _scratch_folders(tmp_path / "index.db") == []
+
+
+def test_a_worker_that_cannot_open_its_shard_says_so_in_one_line(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+
+    class FullDisk:
+        def __init__(self, path: str) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(shard, "Writer", FullDisk)
+    with pytest.raises(NotesKbError, match=r"cannot open a scratch file .*disk is full"):
+        run(conn, db_path, folder, workers=2)
+    assert "Traceback" not in capfd.readouterr().err
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    assert not _scratch_folders(db_path)
+
+
+def test_rows_missing_from_the_shards_fail_the_import(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    real_merge = shard.merge
+
+    def lossy_merge(c: sqlite3.Connection, shards: Any, skipped: Any) -> None:
+        for path in shards:  # a row lost from a shard
+            raw = sqlite3.connect(path)
+            lost = raw.execute("DELETE FROM notes WHERE pos = (SELECT max(pos) FROM notes)")
+            raw.commit()
+            raw.close()
+            if lost.rowcount:
+                break
+        real_merge(c, shards, skipped)
+
+    monkeypatch.setattr(shard, "merge", lossy_merge)
+    with pytest.raises(ImportIncomplete, match="30 notes were read but 29 reached"):
+        run(conn, db_path, folder, workers=2)
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_an_index_reached_through_a_link_shares_the_import_lock(tmp_path: Path) -> None:
+    target = tmp_path / "real" / "index.db"
+    target.parent.mkdir()
+    link = tmp_path / "index-link.db"
+    link.symlink_to(target)
+    with import_lock(target) as held:
+        assert held
+        with import_lock(link, wait=False) as second:
+            assert not second
 
 
 def test_a_failed_bulk_load_keeps_every_index(

@@ -256,7 +256,7 @@ def note_detail(conn: sqlite3.Connection, note_id: int) -> dict[str, Any]:
         {"path": p, "title": t}
         for p, t in conn.execute(
             "SELECT DISTINCT m.path, m.title FROM links l JOIN notes m ON m.id = l.note_id "
-            "WHERE l.target_id = ? AND m.id != ? ORDER BY m.title",
+            "WHERE l.target_id = ? AND m.id != ? ORDER BY m.title, m.path",
             (note_id, note_id),
         )
     ]

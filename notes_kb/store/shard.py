@@ -13,6 +13,8 @@ their order (child rows are keyed pos * 2**32 + their index within the note).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import operator
 import os
 import shutil
@@ -31,6 +33,7 @@ _CHILDREN: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("links", ("kind", "target", "resolved", "domain", "text", "origin")),
 )
 _PREFIX = ".import-"
+_LOCK = ".lock"
 _ATTACHED = "nkb_shard"
 
 
@@ -40,21 +43,66 @@ def _scratch_place(db_file: str) -> tuple[str, str]:
 
 
 def clear_leftovers(db_file: str) -> None:
-    """Remove shard folders an import killed mid-way left beside the index (callers hold
-    the import lock, so no other import is using them)."""
+    """Remove what imports killed mid-way left beside the index: scratch folders whose lock
+    file nobody holds (an import holds its own until it has removed its folder)."""
+    if not db_file:
+        return  # in-memory indexes share the temp folder: leave other processes' files alone
     folder, prefix = _scratch_place(db_file)
     try:
-        leftovers = [e for e in os.listdir(folder) if e.startswith(prefix)]
+        entries = [e for e in os.listdir(folder) if e.startswith(prefix)]
     except OSError:
         return
-    for entry in leftovers:
-        shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+    locks = {e for e in entries if e.endswith(_LOCK)}
+    for entry in entries:
+        if entry in locks:
+            continue
+        if entry + _LOCK not in locks:  # its lock file is made first: it is not being made now
+            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+            continue
+        lock = os.path.join(folder, entry + _LOCK)
+        fd = _try_lock(lock)
+        if fd is None:
+            continue  # in use by a running import
+        try:
+            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+            os.unlink(lock)
+        finally:
+            os.close(fd)
 
 
-def scratch_dir(db_file: str) -> str:
-    """A fresh folder for shards beside the index, where there is room for the index."""
-    folder, prefix = _scratch_place(db_file)
-    return tempfile.mkdtemp(prefix=prefix, dir=folder)
+def _try_lock(path: str) -> int | None:
+    try:
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+class Scratch:
+    """A fresh folder for shards beside the index (where there is room for the index), held
+    by a lock file beside it for as long as the import runs."""
+
+    def __init__(self, db_file: str) -> None:
+        folder, prefix = _scratch_place(db_file)
+        self._fd, self._lock = tempfile.mkstemp(prefix=prefix, suffix=_LOCK, dir=folder)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)  # a new file: nobody else holds it
+        self.path = self._lock.removesuffix(_LOCK)
+        try:
+            os.mkdir(self.path, 0o700)
+        except OSError:
+            self.remove()
+            raise
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(self._lock)
+        os.close(self._fd)
 
 
 def create(path: str) -> None:
@@ -114,26 +162,53 @@ def capacity(conn: sqlite3.Connection) -> int:
     return int(conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))
 
 
-def merge(conn: sqlite3.Connection, shards: Sequence[str]) -> None:
+def merge(conn: sqlite3.Connection, shards: Sequence[str], skipped: Sequence[int] = ()) -> None:
     """Copy every shard's rows into the index, in the caller's transaction.
 
     A shard at a time: notes take their ids from their positions, and a note's child rows
     keep their order (a shard is read in key order), so the index holds what a note-by-note
     import writes. Merging the shards into one ordered stream instead costs 3x as much for
-    nothing a query sees. At most `capacity` shards; they stay attached until `detach`,
-    after the transaction ends.
+    nothing a query sees. `skipped` are the positions of notes that could not be read: the
+    ids after each close up, as a note-by-note import numbers only the notes it writes. At
+    most `capacity` shards; they stay attached until `detach`, after the transaction ends.
     """
+    note_id = _ids_closing_gaps(conn, skipped)
     cols = ", ".join(NOTE_COLUMNS)
     for i, path in enumerate(shards):
         name = f"{_ATTACHED}{i}"
         conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
-        conn.execute(f"INSERT INTO notes (id, {cols}) SELECT pos, {cols} FROM {name}.notes")
+        conn.execute(
+            f"INSERT INTO notes (id, {cols}) SELECT {note_id.format('s.pos')}, {cols} "
+            f"FROM {name}.notes AS s"
+        )
         for table, columns in _CHILDREN:
             child = ", ".join(columns)
+            owner = note_id.format(f"(s.k >> {_CHILD_SHIFT})")
             conn.execute(
                 f"INSERT INTO {table} (note_id, {child}) "
-                f"SELECT k >> {_CHILD_SHIFT}, {child} FROM {name}.{table} ORDER BY k"
+                f"SELECT {owner}, {child} FROM {name}.{table} AS s ORDER BY s.k"
             )
+    if skipped:
+        conn.execute(f"DROP TABLE temp.{_GAPS}")
+
+
+_GAPS = "nkb_import_gaps"
+
+
+def _ids_closing_gaps(conn: sqlite3.Connection, skipped: Sequence[int]) -> str:
+    """An SQL expression template: the id of the note at position {0}."""
+    if not skipped:
+        return "{0}"
+    conn.execute(f"CREATE TEMP TABLE {_GAPS} (pos INTEGER PRIMARY KEY, shift INTEGER)")
+    conn.executemany(
+        f"INSERT INTO temp.{_GAPS} VALUES (?, ?)",
+        [(pos, n) for n, pos in enumerate(sorted(skipped), start=1)],
+    )
+    # Minus the number of skipped positions before it: one index seek per row.
+    return (
+        "{0} - coalesce((SELECT g.shift FROM temp." + _GAPS + " AS g WHERE g.pos < {0} "
+        "ORDER BY g.pos DESC LIMIT 1), 0)"
+    )
 
 
 def detach(conn: sqlite3.Connection) -> None:
@@ -141,7 +216,3 @@ def detach(conn: sqlite3.Connection) -> None:
     for (name,) in conn.execute("SELECT name FROM pragma_database_list").fetchall():
         if name.startswith(_ATTACHED):
             conn.execute(f"DETACH DATABASE {name}")
-
-
-def remove(folder: str) -> None:
-    shutil.rmtree(folder, ignore_errors=True)
