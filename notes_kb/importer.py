@@ -222,8 +222,10 @@ def _transaction(
         raise
     finally:
         if scratch is not None:
-            shard.detach(conn)
-            scratch.remove()
+            try:
+                shard.detach(conn)
+            finally:
+                scratch.remove()
 
 
 def _load_note_by_note(

@@ -198,7 +198,7 @@ def _simple(text: str) -> dict[str, Any] | None:
         if m is None:
             return None
         key, raw = m.group(1), m.group(2)
-        if resolve(key) != _STR:
+        if len(key) > _MAX_SIMPLE_KEY or resolve(key) != _STR:
             return None  # `on:`, `null:`, `yes:`... are not text keys
         if not raw:
             pending, items, indent = key, [], -1
@@ -218,14 +218,16 @@ def _simple(text: str) -> dict[str, Any] | None:
 
 
 _NOT_SIMPLE: Any = object()
+_MAX_SIMPLE_KEY = 1024  # YAML parsers give up on an implicit key longer than this
 
 
 def _value(raw: str, resolve: Callable[[str], str], construct: Callable[[str, str], Any]) -> Any:
     if raw[0] == "[" and raw[-1] == "]":
-        inner = raw[1:-1].strip()
+        # Only spaces are blanks to YAML (tabs never get here): not NBSP, U+3000...
+        inner = raw[1:-1].strip(" ")
         if not inner:
             return []
-        items = [_scalar(part.strip(), True, resolve, construct) for part in inner.split(",")]
+        items = [_scalar(part.strip(" "), True, resolve, construct) for part in inner.split(",")]
         return _NOT_SIMPLE if any(item is _NOT_SIMPLE for item in items) else items
     return _scalar(raw, False, resolve, construct)
 

@@ -331,3 +331,22 @@ def test_status_counts(small: sqlite3.Connection) -> None:
     assert info["drafts"] == 1
     assert info["tags"] == 3
     assert info["links"] == 4
+
+
+def test_a_tag_is_shown_as_most_often_written_whatever_the_row_order(
+    db_path: Path,
+) -> None:
+    conn = store_db.connect(db_path)
+    try:
+        rows = [(1, "ml"), (2, "ML"), (3, "ML/deep"), (4, "Ml"), (5, "ml/deep"), (6, "ML")]
+        for order in (rows, rows[::-1]):
+            conn.execute("DELETE FROM note_tags")
+            conn.executemany(
+                "INSERT INTO note_tags (note_id, tag, tag_lc) VALUES (?, ?, ?)",
+                [(i, t, t.casefold()) for i, t in order],
+            )
+            assert read.facet_counts(conn, "tags") == [("ML", 4), ("ML/deep", 2)]
+            tree = dict(read.tag_tree_counts(conn))
+            assert tree == {"ML": 6, "ML/deep": 2}
+    finally:
+        conn.close()

@@ -309,6 +309,13 @@ def test_mostly_simple_documents_load_the_same_with_or_without_the_parser(text: 
     _assert_same(text)
 
 
+@pytest.mark.parametrize("length", [1024, 1025])
+def test_a_key_longer_than_yaml_allows_is_left_to_the_parser(length: int) -> None:
+    for text in ("k" * length + ": v\n", "a: 1\n" + "k" * length + ": v\n"):
+        _assert_same(text)
+        assert (yamlload._simple(text) is None) == (length > 1024)
+
+
 def test_common_frontmatter_skips_the_parser() -> None:
     typical = (
         'title: "State of Machine Learning in Julia"\nauthor:\n  - Jane Doe\n  - John Roe\n'

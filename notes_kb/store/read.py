@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 from notes_kb.errors import AmbiguousNote, NoteNotFound
@@ -304,11 +305,25 @@ def facet_counts(conn: sqlite3.Connection, facet: str) -> list[tuple[str, int]]:
         "authors": ("note_authors", "author"),
         "categories": ("note_categories", "category"),
     }[facet]
+    spelling = _most_written(
+        conn.execute(f"SELECT {column}_lc, {column}, count(*) FROM {table} GROUP BY 1, 2")
+    )
     sql = (
-        f"SELECT {column}, count(DISTINCT note_id) FROM {table} GROUP BY {column}_lc "
+        f"SELECT {column}_lc, count(DISTINCT note_id) FROM {table} GROUP BY {column}_lc "
         f"ORDER BY count(DISTINCT note_id) DESC, {column}_lc"
     )
-    return [(value, n) for value, n in conn.execute(sql)]
+    return [(spelling[key], n) for key, n in conn.execute(sql)]
+
+
+def _most_written(rows: Iterable[tuple[str, str, int]]) -> dict[str, str]:
+    """key -> its most frequent spelling (ties: the first in code-point order), whatever the
+    order the rows were stored in."""
+    best: dict[str, tuple[int, str]] = {}
+    for key, value, count in rows:
+        held = best.get(key)
+        if held is None or count > held[0] or (count == held[0] and value < held[1]):
+            best[key] = (count, value)
+    return {key: value for key, (_count, value) in best.items()}
 
 
 def domain_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
@@ -361,16 +376,18 @@ def orphans(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def tag_tree_counts(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    """Every tag and every parent of a nested tag (a for a/b), with distinct note counts."""
-    spelling: dict[str, str] = {}
+    """Every tag and every parent of a nested tag (a for a/b), with distinct note counts;
+    each shown as most often written."""
+    written: dict[tuple[str, str], int] = {}
     notes: dict[str, set[int]] = {}
     for note_id, tag in conn.execute("SELECT note_id, tag FROM note_tags"):
         parts = tag.strip("/").split("/")
         for depth in range(1, len(parts) + 1):
             name = "/".join(parts[:depth])
             key = name.casefold()
-            spelling.setdefault(key, name)
+            written[key, name] = written.get((key, name), 0) + 1
             notes.setdefault(key, set()).add(note_id)
+    spelling = _most_written((key, name, n) for (key, name), n in written.items())
     rows = [(spelling[k], len(v)) for k, v in notes.items()]
     rows.sort(key=lambda r: (-r[1], r[0].casefold()))
     return rows

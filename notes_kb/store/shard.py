@@ -55,19 +55,27 @@ def clear_leftovers(db_file: str) -> None:
     locks = {e for e in entries if e.endswith(_LOCK)}
     for entry in entries:
         if entry in locks:
+            if entry.removesuffix(_LOCK) not in entries:  # its folder is gone already
+                _remove_unheld(os.path.join(folder, entry), None)
             continue
         if entry + _LOCK not in locks:  # its lock file is made first: it is not being made now
             shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
             continue
-        lock = os.path.join(folder, entry + _LOCK)
-        fd = _try_lock(lock)
-        if fd is None:
-            continue  # in use by a running import
-        try:
-            shutil.rmtree(os.path.join(folder, entry), ignore_errors=True)
+        _remove_unheld(os.path.join(folder, entry + _LOCK), os.path.join(folder, entry))
+
+
+def _remove_unheld(lock: str, scratch: str | None) -> None:
+    """Remove a scratch folder and its lock file unless a running import holds the lock."""
+    fd = _try_lock(lock)
+    if fd is None:
+        return
+    try:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(lock)
-        finally:
-            os.close(fd)
+    finally:
+        os.close(fd)
 
 
 def _try_lock(path: str) -> int | None:
@@ -167,10 +175,11 @@ def merge(conn: sqlite3.Connection, shards: Sequence[str], skipped: Sequence[int
 
     A shard at a time: notes take their ids from their positions, and a note's child rows
     keep their order (a shard is read in key order), so the index holds what a note-by-note
-    import writes. Merging the shards into one ordered stream instead costs 3x as much for
-    nothing a query sees. `skipped` are the positions of notes that could not be read: the
-    ids after each close up, as a note-by-note import numbers only the notes it writes. At
-    most `capacity` shards; they stay attached until `detach`, after the transaction ends.
+    import writes, but for the order of different notes' child rows, which no query depends
+    on (merging the shards into one ordered stream costs 3x as much). `skipped` are the
+    positions of notes that could not be read: the ids after each close up, as a note-by-note
+    import numbers only the notes it writes. At most `capacity` shards; they stay attached
+    until `detach`, after the transaction ends.
     """
     note_id = _ids_closing_gaps(conn, skipped)
     cols = ", ".join(NOTE_COLUMNS)
