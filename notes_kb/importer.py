@@ -293,14 +293,8 @@ def _load_through_shards(
 ) -> None:
     """Into an empty index: workers parse the notes and write the rows to shards of their
     own in `scratch`, which are then merged into the index (see store.shard)."""
-    from notes_kb import config
-
-    date_fields = config.load().date_fields
-    first_id = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0])
-    tasks = [
-        (first_id + i, (fs.path, root, None, revisit_tag, date_fields))
-        for i, (fs, root, _known) in enumerate(work.to_read)
-    ]
+    first_id = write.next_id(conn)
+    tasks = list(enumerate(_read_tasks(work.to_read, revisit_tag), start=first_id))
     chunks = [tasks[i : i + SHARD_CHUNK] for i in range(0, len(tasks), SHARD_CHUNK)]
     workers = min(workers, shard.capacity(conn))
     shards = [os.path.join(scratch, f"shard-{n:04d}.db") for n in range(workers)]
@@ -342,17 +336,21 @@ def _db_file(conn: sqlite3.Connection) -> str:
 def _read_all(
     to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str, workers: int
 ) -> Generator[tuple[str, str, Any], None, None]:
-    from notes_kb import config
-
-    date_fields = config.load().date_fields  # once, not per note
-    tasks: list[ReadTask] = [
-        (fs.path, root, known, revisit_tag, date_fields) for fs, root, known in to_read
-    ]
+    tasks = _read_tasks(to_read, revisit_tag)
     if len(tasks) < PARALLEL_THRESHOLD or workers < 2:
         for task in tasks:
             yield read_task(task)
         return
     yield from _parallel(read_task, tasks, workers, chunksize=64)
+
+
+def _read_tasks(
+    to_read: list[tuple[FileStat, str, str | None]], revisit_tag: str
+) -> list[ReadTask]:
+    from notes_kb import config
+
+    date_fields = config.load().date_fields  # once, not per note
+    return [(fs.path, root, known, revisit_tag, date_fields) for fs, root, known in to_read]
 
 
 def _parallel(

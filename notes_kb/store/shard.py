@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import operator
 import os
 import shutil
 import sqlite3
@@ -23,7 +22,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from notes_kb.store.write import NOTE_COLUMNS
+from notes_kb.store.write import NOTE_COLUMNS, note_values
 
 _CHILD_SHIFT = 32
 _CHILDREN: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -136,15 +135,13 @@ class Writer:
         cols = ", ".join(NOTE_COLUMNS)
         marks = ", ".join("?" for _ in NOTE_COLUMNS)
         self._insert_note = f"INSERT INTO notes (pos, {cols}) VALUES (?, {marks})"
-        self._values = operator.itemgetter(*NOTE_COLUMNS)
         self._insert_child = {
             table: f"INSERT INTO {table} VALUES (?, {', '.join('?' for _ in columns)})"
             for table, columns in _CHILDREN
         }
 
     def write(self, records: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        values = self._values
-        notes = [(pos, *values(r)) for pos, r in records]
+        notes = [(pos, *note_values(r)) for pos, r in records]
         tags: list[tuple[Any, ...]] = []
         authors: list[tuple[Any, ...]] = []
         categories: list[tuple[Any, ...]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ _INSERT_WITH_ID = (
     f"INSERT INTO notes (id, {', '.join(NOTE_COLUMNS)}) "
     f"VALUES (?, {', '.join('?' for _ in NOTE_COLUMNS)})"
 )
+# A record's NOTE_COLUMNS values, in order.
+note_values = operator.itemgetter(*NOTE_COLUMNS)
 _UPDATE = f"UPDATE notes SET {', '.join(c + ' = ?' for c in NOTE_COLUMNS)} WHERE id = ?"
 _CHILD_TABLES = ("note_tags", "note_authors", "note_categories", "links")
 
@@ -51,21 +54,22 @@ def write_notes(conn: sqlite3.Connection, records: Sequence[dict[str, Any]]) -> 
     if updates:
         ids = [existing[r["path"]] for r in updates]
         delete_children(conn, ids)
-        conn.executemany(_UPDATE, [(*_values(r), existing[r["path"]]) for r in updates])
+        conn.executemany(_UPDATE, [(*note_values(r), existing[r["path"]]) for r in updates])
     if inserts:
         # The transaction holds the write lock, so the next ids are ours to give: no
         # look-up of each new row's id afterwards.
-        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0]
+        first = next_id(conn)
         new_ids = range(first, first + len(inserts))
         conn.executemany(
-            _INSERT_WITH_ID, [(i, *_values(r)) for i, r in zip(new_ids, inserts, strict=True)]
+            _INSERT_WITH_ID, [(i, *note_values(r)) for i, r in zip(new_ids, inserts, strict=True)]
         )
         existing.update(zip((r["path"] for r in inserts), new_ids, strict=True))
     _insert_children(conn, [(existing[r["path"]], r) for r in records])
 
 
-def _values(record: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(record[c] for c in NOTE_COLUMNS)
+def next_id(conn: sqlite3.Connection) -> int:
+    """The id the next new note gets (callers hold the write lock)."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM notes").fetchone()[0])
 
 
 def ids_by_path(conn: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
@@ -97,7 +101,7 @@ def delete_notes(conn: sqlite3.Connection, ids: Sequence[int]) -> None:
 def move_note(conn: sqlite3.Connection, note_id: int, record: dict[str, Any]) -> None:
     """A file that moved keeps its id (and so its backlinks); its row takes the new path."""
     delete_children(conn, [note_id])
-    conn.execute(_UPDATE, (*_values(record), note_id))
+    conn.execute(_UPDATE, (*note_values(record), note_id))
     conn.execute("UPDATE links SET target_id = NULL WHERE target_id = ?", (note_id,))
     _insert_children(conn, [(note_id, record)])
 
