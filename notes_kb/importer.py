@@ -190,12 +190,20 @@ def _transaction(
     progress: Progress | None,
 ) -> None:
     """The whole import as one transaction: a crash or kill leaves the index as it was."""
-    conn.execute("BEGIN IMMEDIATE")
+    # Loading many notes into an empty index: one full-text rebuild and one build of each
+    # index at the end are far cheaper than updating them row by row.
+    bulk = len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn)
     scratch: shard.Scratch | None = None
     try:
-        # Loading many notes into an empty index: one full-text rebuild and one build of
-        # each index at the end are far cheaper than updating them row by row.
-        if len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn):
+        if bulk:
+            write.set_synchronous(conn, durable=False)
+        conn.execute("BEGIN IMMEDIATE")
+        if bulk and not _empty(conn):  # another process added notes since: be durable
+            conn.execute("ROLLBACK")
+            write.set_synchronous(conn, durable=True)
+            bulk = False
+            conn.execute("BEGIN IMMEDIATE")
+        if bulk:
             dropped = write.begin_bulk(conn)
             if workers >= 2:
                 scratch = shard.Scratch(_db_file(conn))
@@ -221,11 +229,15 @@ def _transaction(
             conn.execute("ROLLBACK")
         raise
     finally:
-        if scratch is not None:
-            try:
-                shard.detach(conn)
-            finally:
-                scratch.remove()
+        try:
+            if bulk:
+                write.set_synchronous(conn, durable=True)
+        finally:
+            if scratch is not None:
+                try:
+                    shard.detach(conn)
+                finally:
+                    scratch.remove()
 
 
 def _load_note_by_note(

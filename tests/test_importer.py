@@ -650,3 +650,83 @@ def test_a_failed_bulk_load_keeps_every_index(
         run(conn, db_path, folder)
     assert _schema(conn) == before
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def _synchronous(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA synchronous").fetchone()[0])
+
+
+def _traced(connection: sqlite3.Connection) -> list[str]:
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    return statements
+
+
+_NORMAL = 1
+
+
+def test_a_bulk_load_commits_without_waiting_for_the_disk_then_is_durable_again(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    statements = _traced(conn)
+    run(conn, db_path, folder, workers=2)
+    conn.set_trace_callback(None)
+    order = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
+    assert order == [
+        "PRAGMA synchronous = OFF",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+        "PRAGMA synchronous = NORMAL",
+    ]
+    assert _synchronous(conn) == _NORMAL
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (30,)
+
+
+def test_an_import_into_an_index_with_notes_is_always_durable(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    run(conn, db_path, sorted(folder.rglob("*.md"))[0])
+    statements = _traced(conn)
+    report = run(conn, db_path, folder, workers=2)
+    conn.set_trace_callback(None)
+    assert report.added == 29
+    assert not [s for s in statements if s.startswith("PRAGMA synchronous")]
+    assert _synchronous(conn) == _NORMAL
+
+
+def test_a_failed_bulk_load_leaves_the_connection_durable(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+
+    def fail(c: sqlite3.Connection, indexes: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(write, "end_bulk", fail)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        run(conn, db_path, folder, workers=2)
+    assert _synchronous(conn) == _NORMAL
+    assert not conn.in_transaction
+
+
+def test_notes_that_arrive_before_the_bulk_load_starts_make_it_durable(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    answers = iter([True, False])  # empty when planned, not once the write lock is held
+    monkeypatch.setattr(importer, "_empty", lambda c: next(answers))
+    statements = _traced(conn)
+    report = run(conn, db_path, folder, workers=2)
+    conn.set_trace_callback(None)
+    assert report.added == 30
+    order = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
+    assert order == [
+        "PRAGMA synchronous = OFF",
+        "BEGIN IMMEDIATE",
+        "PRAGMA synchronous = NORMAL",
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
+    assert _synchronous(conn) == _NORMAL

@@ -203,6 +203,19 @@ def begin_bulk(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(table, sql) for _name, table, sql in dropped]
 
 
+def set_synchronous(conn: sqlite3.Connection, *, durable: bool) -> None:
+    """Whether commits wait for the disk (outside a transaction only).
+
+    A bulk load into an empty index commits without waiting (synchronous OFF): its commit
+    and WAL checkpoint then cost a third of the time, and the OS writes the pages out a few
+    seconds later. A power cut in those seconds can damage the index, never a note: the
+    index held no notes before, and deleting it and importing again rebuilds it (what
+    `notes-kb doctor` advises for a damaged index).
+    Every other write is durable (NORMAL: WAL synced at each checkpoint).
+    """
+    conn.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")
+
+
 def end_bulk(conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]]) -> None:
     """Resolve links, recreate the indexes `begin_bulk` dropped, rebuild the full-text index.
 
