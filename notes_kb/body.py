@@ -30,13 +30,15 @@ _TAG_RE = re.compile(r"#(?<!\S#)([^\W\d_][\w\-/]*|[\d_][\w\-/]*[^\W\d_][\w\-/]*)
 # Lines whose `#words` are not tags: ATX headings and link reference definitions.
 _NO_TAG_LINE_RE = re.compile(r"[ \t]{0,3}(?:#{1,6}(?:[ \t]|$)|\[[^\]\n]+\]:)", re.M)
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+# The link text and the wikilink parts are possessive (`*+`, `++`): they can end only where
+# their class stops, so backtracking into them could never find a match, only cost time.
 _MD_LINK_RE = re.compile(
-    r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
+    r"\[((?:[^\[\]\n]++|\[[^\[\]\n]*+\])*+)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
     r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
 )
 _REF_DEF_RE = re.compile(r"\[([^\]\n]+)\]:[ \t]*(<[^>\n]*>|\S+)")
 _AUTOLINK_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.\-]{1,31}:[^\s<>]+)>")
-_WIKI_RE = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]*))?\]\](?!\()")
+_WIKI_RE = re.compile(r"\[\[([^\[\]\n|]++)(?:\|([^\[\]\n]*+))?\]\](?!\()")
 # http://, https:// or www. not preceded by a word character (case-insensitive).
 _BARE_URL_RE = re.compile(
     r"[hHwW](?<!\w.)(?:(?<=[hH])[tT][tT][pP][sS]?://|(?<=[wW])[wW][wW]\.)[^\s<>\"'`\]\[]+"
@@ -260,6 +262,9 @@ def _looks_like_colour(hex_word: str) -> bool:
 
 def domain_of(url: str) -> str:
     """The lower-case host of a URL (the mail domain for mailto:), or ""."""
+    if url.startswith(("https://", "http://")):
+        m = _HOST_RE.match(url)
+        return m.group(1).strip("[]").rstrip(".").lower() if m else ""
     if url[:7].lower() == "mailto:":
         return url[7:].split("?", 1)[0].rpartition("@")[2].strip().lower()
     if "://" not in url:
@@ -275,6 +280,8 @@ def domain_of(url: str) -> str:
 def classify(target: str, text: str = "", origin: str = "body") -> Link | None:
     """A link from a markdown destination: an external URL or a path to another note."""
     target = target.strip()
+    if target.startswith(("https://", "http://")):  # most links: what the steps below make
+        return Link("url", target, domain_of(target), text, origin)
     if target.startswith("<") and target.endswith(">"):
         target = target[1:-1].strip()
     if not target or target.startswith("#"):

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import stat as stat_module
+import time
 from typing import Any
 
 from notes_kb.errors import NotesKbError
@@ -95,14 +96,14 @@ def to_record(
 ) -> dict[str, Any]:
     folder = os.path.dirname(path)
     links = []
-    for link in note.links:
-        if link.kind == "internal":
-            resolved = os.path.normpath(os.path.join(folder, link.target))
-        elif link.kind == "wiki":
-            resolved = os.path.basename(link.target).removesuffix(".md").casefold()
+    for kind, target, domain, text, origin in note.links:
+        if kind == "wiki":  # the file name's stem: what os.path.basename gives, inlined
+            resolved = target[target.rfind("/") + 1 :].removesuffix(".md").casefold()
+        elif kind == "internal":
+            resolved = os.path.normpath(os.path.join(folder, target))
         else:
             resolved = ""
-        links.append((link.kind, link.target, resolved, link.domain, link.text, link.origin))
+        links.append((kind, target, resolved, domain, text, origin))
     return {
         "path": path,
         "source": source,
@@ -127,12 +128,24 @@ def to_record(
         "size": stat[1],
         "inode": stat[2],
         "hash": digest,
-        "indexed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "indexed_at": _now(),
         "_tags": list(note.tags),
         "_authors": list(note.authors),
         "_categories": list(note.categories),
         "_links": links,
     }
+
+
+_clock: list[Any] = [0, ""]  # (second, its ISO text): one clock reading per second
+
+
+def _now() -> str:
+    """The current UTC time to the second, as ISO text (made once a second, not per note)."""
+    second = int(time.time())
+    if second != _clock[0]:
+        when = dt.datetime.fromtimestamp(second, dt.UTC)
+        _clock[:] = [second, when.isoformat(timespec="seconds")]
+    return str(_clock[1])
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call

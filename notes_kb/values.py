@@ -132,6 +132,8 @@ def split_words(value: Any, *, commas_only: bool = False) -> list[str]:
 
 
 def scalar_text(value: Any) -> str:
+    if type(value) is str:  # the common case first
+        return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.datetime):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -253,5 +255,47 @@ def test_bare_url_scan_matches_the_pattern_on_every_corpus_note(corpora: Path) -
         text = path.read_text(encoding="utf-8", errors="replace")
         for variant in (text, md.strip_code(text)):
             assert [m.span() for m in md.bare_urls(variant)] == _pattern_urls(variant), path
+        checked += 1
+    assert checked > 1000
+
+
+# ---- possessive link patterns: the same matches as their backtracking forms ------------------
+
+# The patterns as first written, with backtracking loops: the reference.
+_MD_LINK_BACKTRACKING = re.compile(
+    r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*(<[^>\n]*>|[^\s()]*(?:\([^\s()]*\)[^\s()]*)*)"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+_WIKI_BACKTRACKING = re.compile(r"\[\[([^\[\]\n|]+?)(?:\|([^\[\]\n]*))?\]\](?!\()")
+LINK_ALPHABET = "[]()|<>\"' \n\tab#:/!"
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> list[tuple[Any, ...]]:
+    return [(m.span(), m.groups()) for m in pattern.finditer(text)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["[[", "]]", "](", "[a](", "[[a|b]]", "](<", '"t")', "http://x"]),
+            st.text(alphabet=LINK_ALPHABET, max_size=6),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_possessive_link_patterns_match_as_the_backtracking_ones(text: str) -> None:
+    assert _matches(md._MD_LINK_RE, text) == _matches(_MD_LINK_BACKTRACKING, text)
+    assert _matches(md._WIKI_RE, text) == _matches(_WIKI_BACKTRACKING, text)
+
+
+def test_possessive_link_patterns_match_as_the_backtracking_ones_on_every_corpus_note(
+    corpora: Path,
+) -> None:
+    checked = 0
+    for path in sorted(corpora.rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert _matches(md._MD_LINK_RE, text) == _matches(_MD_LINK_BACKTRACKING, text), path
+        assert _matches(md._WIKI_RE, text) == _matches(_WIKI_BACKTRACKING, text), path
         checked += 1
     assert checked > 1000

@@ -306,6 +306,28 @@ def test_decode_returns_warnings_only_when_needed() -> None:
     assert decode(b"\xef\xbb\xbfx") == ("x", ())
 
 
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([b"\xef\xbb\xbf", "é".encode(), b"\xe9", b"\xef\xbb"]), st.binary()
+        ),
+        max_size=6,
+    ).map(b"".join)
+)
+def test_decode_reads_utf8_as_the_utf8_sig_codec_does(data: bytes) -> None:
+    if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # refused as binary, or UTF-16: other tests
+    try:
+        expected = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        assert decode(data) == (data.decode("cp1252", errors="replace"), WINDOWS_1252)
+    else:
+        assert decode(data) == (expected, ())
+
+
+WINDOWS_1252 = ("not UTF-8; decoded as Windows-1252",)
+
+
 # ---- titles -----------------------------------------------------------------------------------
 
 TITLE_CASES = [
