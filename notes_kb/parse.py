@@ -12,7 +12,7 @@ import tomllib
 from typing import Any
 
 from notes_kb import body as md
-from notes_kb import yamlload
+from notes_kb import tomlload, yamlload
 from notes_kb.errors import NoteParseError, NoteReadError
 from notes_kb.model import Link, Note
 from notes_kb.values import TooLarge, jsonable, scalar_text, split_words, to_bool, to_iso
@@ -85,6 +85,9 @@ def load(fmt: str, fm: str, first_line: int) -> dict[str, Any]:
         if fmt == "yaml":
             data = yamlload.load(fm)
         elif fmt == "toml":
+            plain = tomlload.simple(fm)
+            if plain is not None:
+                return plain  # JSON-safe already
             data = tomllib.loads(fm)
         else:
             data = json.loads(fm)
