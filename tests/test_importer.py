@@ -15,6 +15,7 @@ from notes_kb import importer, records
 from notes_kb.errors import ImportIncomplete, ImportLocked, NotesKbError, WorkerDied
 from notes_kb.importer import guarded_import, import_lock, refresh
 from notes_kb.model import ImportReport
+from notes_kb.parse import parse
 from notes_kb.query import parse_query
 from notes_kb.store import read, shard, write
 from notes_kb.store.querysql import compile_query
@@ -435,6 +436,7 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
     for i in (3, 41, 42, 97):  # notes that cannot be read get no id: the ids after close up
         (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").write_bytes(b"\x00binary\x00" * 9)
     monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
+    monkeypatch.setattr(shard, "_ROWS_PER_INSERT", 3)  # several rows per INSERT, and the rest
     bulk = open_db(db_path)
     run(bulk, db_path, folder, workers=workers)
     assert not _scratch_folders(db_path)
@@ -730,3 +732,44 @@ def test_notes_that_arrive_before_the_bulk_load_starts_make_it_durable(
         "COMMIT",
     ]
     assert _synchronous(conn) == _NORMAL
+
+
+def _shard_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    raw = sqlite3.connect(path)
+    try:
+        return {
+            table: raw.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in ("notes", "note_tags", "note_authors", "note_categories", "links")
+        }
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("variable_limit", [None, 40, 7])
+def test_a_shard_holds_every_row_whatever_the_rows_per_statement(
+    tmp_path: Path, variable_limit: int | None
+) -> None:
+    notes = []
+    for i in range(150):
+        text = (
+            f"---\ntitle: N{i}\nauthor: [A{i % 3}, B]\ncategories: c{i % 2}\n"
+            f"tags: [t{i % 5}, x, y]\n---\n#in{i} [[n{i + 1}]] https://e.org/{i} [l](../x{i}.md)\n"
+        )
+        note = parse(text, f"n{i}")
+        notes.append((1000 + i, records.to_record(note, f"/b/n{i}.md", "/b", (i, i, i), "h")))
+    expected = tmp_path / "one-by-one.db"
+    shard.create(str(expected))
+    writer = shard.Writer(str(expected))
+    writer._limit = 1  # one row per statement: the plain executemany path only
+    for record in notes:
+        writer.write([record])
+    actual = tmp_path / "batched.db"
+    shard.create(str(actual))
+    writer = shard.Writer(str(actual))
+    if variable_limit is not None:
+        writer._limit = variable_limit
+    writer.write(notes[:100])
+    writer.write(notes[100:])
+    rows = _shard_rows(actual)
+    assert rows == _shard_rows(expected)
+    assert len(rows["notes"]) == 150 and len(rows["links"]) == 450 and len(rows["note_tags"]) == 600
