@@ -148,3 +148,22 @@ def write_note(folder: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def frontmatters(fmt: str, *tops: Path) -> list[str]:
+    """The frontmatter text of every file under `tops` whose frontmatter is `fmt`."""
+    from notes_kb import parse
+
+    out = []
+    for top in tops:
+        for path in sorted(top.rglob("*")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            try:
+                text, _ = parse.decode(path.read_bytes())
+                found, fm, _body, _line = parse.split(text.replace("\r\n", "\n"))
+            except Exception:
+                continue
+            if found == fmt:
+                out.append(fm)
+    return out

@@ -658,10 +658,18 @@ def _synchronous(connection: sqlite3.Connection) -> int:
     return int(connection.execute("PRAGMA synchronous").fetchone()[0])
 
 
-def _traced(connection: sqlite3.Connection) -> list[str]:
+def _import_steps(
+    connection: sqlite3.Connection, db_path: Path, folder: Path
+) -> tuple[ImportReport, list[str]]:
+    """An import's report, and its durability and transaction statements in order."""
     statements: list[str] = []
     connection.set_trace_callback(statements.append)
-    return statements
+    try:
+        report = run(connection, db_path, folder, workers=2)
+    finally:
+        connection.set_trace_callback(None)
+    steps = ("PRAGMA synchronous", "BEGIN", "COMMIT")
+    return report, [s for s in statements if s.startswith(steps)]
 
 
 _NORMAL = 1
@@ -671,10 +679,7 @@ def test_a_bulk_load_commits_without_waiting_for_the_disk_then_is_durable_again(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
-    statements = _traced(conn)
-    run(conn, db_path, folder, workers=2)
-    conn.set_trace_callback(None)
-    order = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
+    _report, order = _import_steps(conn, db_path, folder)
     assert order == [
         "PRAGMA synchronous = OFF",
         "BEGIN IMMEDIATE",
@@ -690,11 +695,9 @@ def test_an_import_into_an_index_with_notes_is_always_durable(
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
     run(conn, db_path, sorted(folder.rglob("*.md"))[0])
-    statements = _traced(conn)
-    report = run(conn, db_path, folder, workers=2)
-    conn.set_trace_callback(None)
+    report, order = _import_steps(conn, db_path, folder)
     assert report.added == 29
-    assert not [s for s in statements if s.startswith("PRAGMA synchronous")]
+    assert order == ["BEGIN IMMEDIATE", "COMMIT"]
     assert _synchronous(conn) == _NORMAL
 
 
@@ -719,11 +722,8 @@ def test_notes_that_arrive_before_the_bulk_load_starts_make_it_durable(
     folder = _bulk_book(tmp_path, monkeypatch, 30)
     answers = iter([True, False])  # empty when planned, not once the write lock is held
     monkeypatch.setattr(importer, "_empty", lambda c: next(answers))
-    statements = _traced(conn)
-    report = run(conn, db_path, folder, workers=2)
-    conn.set_trace_callback(None)
+    report, order = _import_steps(conn, db_path, folder)
     assert report.added == 30
-    order = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "COMMIT"))]
     assert order == [
         "PRAGMA synchronous = OFF",
         "BEGIN IMMEDIATE",

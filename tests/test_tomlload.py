@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import frontmatters
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from notes_kb import parse, tomlload
 from notes_kb.errors import NoteParseError
 from notes_kb.values import jsonable
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 NOTES = Path(__file__).resolve().parents[1] / "notes"
 
 
@@ -181,24 +181,8 @@ def test_arbitrary_toml_like_text_agrees_with_tomllib(text: str) -> None:
     _assert_agrees(text)
 
 
-def _toml_frontmatters(*tops: Path) -> list[str]:
-    out = []
-    for top in tops:
-        for path in sorted(top.rglob("*")):
-            if not path.is_file() or path.is_symlink():
-                continue
-            try:
-                text, _ = parse.decode(path.read_bytes())
-                fmt, fm, _body, _line = parse.split(text.replace("\r\n", "\n"))
-            except Exception:
-                continue
-            if fmt == "toml":
-                out.append(fm)
-    return out
-
-
 def test_every_toml_frontmatter_in_the_corpora_and_notes_agrees(corpora: Path) -> None:
-    texts = _toml_frontmatters(corpora, NOTES)
+    texts = frontmatters("toml", corpora, NOTES)
     assert len(texts) > 500
     for text in texts:
         _assert_agrees(text)

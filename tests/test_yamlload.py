@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import frontmatters
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,24 +98,8 @@ def test_deep_nesting_is_refused_by_both() -> None:
     _assert_same(text)
 
 
-def _frontmatters(*tops: Path) -> list[str]:
-    out = []
-    for top in tops:
-        for path in sorted(top.rglob("*")):
-            if not path.is_file() or path.is_symlink():
-                continue
-            try:
-                text, _ = parse.decode(path.read_bytes())
-                fmt, fm, _body, _line = parse.split(text.replace("\r\n", "\n"))
-            except Exception:
-                continue
-            if fmt == "yaml":
-                out.append(fm)
-    return out
-
-
 def test_every_yaml_frontmatter_in_the_corpora_and_notes_loads_the_same() -> None:
-    texts = _frontmatters(CORPORA, NOTES)
+    texts = frontmatters("yaml", CORPORA, NOTES)
     assert len(texts) > 500
     for text in texts:
         _assert_same(text)
@@ -325,5 +310,5 @@ def test_common_frontmatter_skips_the_parser() -> None:
     expected = yamlload.load_generic(typical)
     assert yamlload._simple(typical) == expected
     assert expected["lastmod"] == "2022-01-13" and expected["draft"] is False
-    accepted = [t for t in _frontmatters(CORPORA, NOTES) if yamlload._simple(t) is not None]
+    accepted = [t for t in frontmatters("yaml", CORPORA, NOTES) if yamlload._simple(t) is not None]
     assert len(accepted) > 300  # most real frontmatter takes the short way
