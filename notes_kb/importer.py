@@ -210,9 +210,10 @@ def _transaction(
                 _load_through_shards(
                     conn, work, revisit_tag, workers, scratch.path, report, progress
                 )
+                write.end_bulk(conn, dropped, text_indexed=True)  # resolves links too
             else:
                 _load_note_by_note(conn, work, revisit_tag, 1, report, progress)
-            write.end_bulk(conn, dropped)  # resolves links too
+                write.end_bulk(conn, dropped, text_indexed=False)
         else:
             _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
             if report.changed or full:
@@ -317,7 +318,8 @@ def _load_through_shards(
     skipped: list[int] = []  # positions of notes that could not be read: no row, no id
     with contextlib.closing(_parallel(_read_chunk, chunks, workers, shards=shards)) as results:
         for chunk, chunk_results in zip(chunks, results, strict=True):
-            for (pos, _task), (path, kind, detail) in zip(chunk, chunk_results, strict=True):
+            texts: list[tuple[Any, ...]] = []
+            for (pos, _task), (path, kind, detail, text) in zip(chunk, chunk_results, strict=True):
                 if kind == "failed":
                     report.failed.append(Failure(path, detail))
                     skipped.append(pos)
@@ -325,6 +327,10 @@ def _load_through_shards(
                 report.added += 1
                 if detail:  # indexed, with a frontmatter error noted
                     report.failed.append(Failure(path, detail))
+                # Its id: its position less the unreadable notes before it (see shard.merge).
+                texts.append((pos - len(skipped), *text))
+            # Full text now, on this otherwise idle process, while the workers parse on.
+            write.index_text(conn, texts)
             done += len(chunk_results)
             if progress:
                 progress(done, total)
@@ -455,22 +461,26 @@ def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
             _shard_problem = f"cannot open a scratch file for the import: {exc}"
 
 
-def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[tuple[str, str, str | None]]:
+ChunkResult = tuple[str, str, str | None, tuple[Any, ...] | None]
+
+
+def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[ChunkResult]:
     """In a worker: parse a chunk of notes into its shard, committed before returning.
 
-    Returns (path, "record", frontmatter error or None) or (path, "failed", reason) each.
+    Returns (path, "record", frontmatter error or None, its full-text columns) or
+    (path, "failed", reason, None) each.
     """
     if _shard_writer is None:
         raise NotesKbError(_shard_problem or "no scratch file for the import")
-    results: list[tuple[str, str, str | None]] = []
+    results: list[ChunkResult] = []
     rows: list[tuple[int, dict[str, Any]]] = []
     for pos, task in chunk:
         path, kind, payload = read_task(task)
         if kind == "record":
             rows.append((pos, payload))
-            results.append((path, kind, payload["error"]))
+            results.append((path, kind, payload["error"], write.text_values(payload)))
         else:
-            results.append((path, kind, payload))
+            results.append((path, kind, payload, None))
     try:
         _shard_writer.write(rows)
     except sqlite3.Error as exc:  # a full disk, say: one line for the user, not a traceback

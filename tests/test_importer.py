@@ -419,7 +419,25 @@ def _contents(connection: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]
             connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("notes", "note_tags", "note_authors", "note_categories", "links")
         ],
+        # every term of the full-text index, where it sits in which note
+        "full text": _full_text(connection),
     }
+
+
+def _full_text(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    connection.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.nkb_terms "
+        "USING fts5vocab(main, notes_fts, instance)"
+    )
+    terms = connection.execute(
+        "SELECT n.path, v.term, v.col, v.offset FROM temp.nkb_terms v JOIN notes n ON n.id = v.doc "
+        "ORDER BY 1, 2, 3, 4"
+    ).fetchall()
+    sizes = connection.execute(
+        "SELECT n.path, d.sz FROM notes_fts_docsize d JOIN notes n ON n.id = d.id ORDER BY 1"
+    ).fetchall()
+    assert len(sizes) == connection.execute("SELECT count(*) FROM notes").fetchone()[0]
+    return terms + sizes
 
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one process", "worker shards"])
@@ -506,8 +524,8 @@ def test_a_reader_arriving_during_a_bulk_load_reads_the_old_index_at_once(
     real_end = write.end_bulk
     seen: list[int] = []
 
-    def end_bulk(c: sqlite3.Connection, indexes: Any) -> None:
-        real_end(c, indexes)  # every row written, the transaction still open
+    def end_bulk(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
+        real_end(c, indexes, **kwargs)  # every row written, the transaction still open
         reader = open_db(db_path)  # a `search` started in another terminal, say
         try:
             reader.execute("PRAGMA busy_timeout = 0")  # fail rather than wait for the import
@@ -643,7 +661,7 @@ def test_a_failed_bulk_load_keeps_every_index(
     folder = _bulk_book(tmp_path, monkeypatch, 30)
     before = _schema(conn)
 
-    def fail(c: sqlite3.Connection, indexes: Any) -> None:
+    def fail(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
         assert indexes  # the secondary indexes were dropped inside the transaction
         raise RuntimeError("disk on fire")
 
@@ -706,7 +724,7 @@ def test_a_failed_bulk_load_leaves_the_connection_durable(
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
 
-    def fail(c: sqlite3.Connection, indexes: Any) -> None:
+    def fail(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(write, "end_bulk", fail)

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from notes_kb.store.migrations import FTS_COLUMNS
+
 NOTE_COLUMNS = (
     "path",
     "source",
@@ -216,8 +218,11 @@ def set_synchronous(conn: sqlite3.Connection, *, durable: bool) -> None:
     conn.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")
 
 
-def end_bulk(conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]]) -> None:
-    """Resolve links, recreate the indexes `begin_bulk` dropped, rebuild the full-text index.
+def end_bulk(
+    conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]], *, text_indexed: bool
+) -> None:
+    """Resolve links, recreate the indexes `begin_bulk` dropped, rebuild the full-text index
+    unless `index_text` already gave it every note.
 
     The notes' indexes come first (link resolution looks notes up by name and title), the
     links' after it (so resolving does not update an index on every link it points).
@@ -229,19 +234,34 @@ def end_bulk(conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]]) -> No
     for table, sql in indexes:
         if table != "notes":
             conn.execute(sql)
-    rebuild_fts(conn)
+    if not text_indexed:
+        conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
+    _restore_insert_trigger(conn)
     _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
+
+
+# A record's full-text columns, in notes_fts order (title, body, tags, authors).
+text_values = operator.itemgetter(*FTS_COLUMNS)
+
+
+def index_text(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """During a bulk load: (note id, *text_values) into the full-text index directly, in
+    rising id order, for notes whose rows `shard.merge` writes later in the transaction
+    (an external-content index keeps only terms; its content is the notes table)."""
+    conn.executemany(
+        f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
+        f"VALUES (?, {', '.join('?' for _ in FTS_COLUMNS)})",
+        rows,
+    )
 
 
 def _fts_config(conn: sqlite3.Connection, key: str, value: int) -> None:
     conn.execute("INSERT INTO notes_fts(notes_fts, rank) VALUES (?, ?)", (key, value))
 
 
-def rebuild_fts(conn: sqlite3.Connection) -> None:
-    """Rebuild the full-text index from the notes table and restore the insert trigger."""
+def _restore_insert_trigger(conn: sqlite3.Connection) -> None:
     from notes_kb.store.migrations import TRIGGERS
 
-    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
     conn.execute("DROP TRIGGER IF EXISTS notes_ai")
     insert_trigger = TRIGGERS.split("END;")[0] + "END;"
     conn.execute(insert_trigger)
