@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notes_kb.errors import ImportIncomplete, ImportLocked, NotesKbError, WorkerDied
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
 from notes_kb.store import shard, write
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PARALLEL_THRESHOLD = 300
 BATCH = 500
@@ -389,6 +395,7 @@ def _parallel(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    window = _IN_FLIGHT_PER_WORKER * workers
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
     counter = ctx.Value("i", 0)
     pool = ProcessPoolExecutor(
@@ -397,16 +404,24 @@ def _parallel(
         initializer=_worker_init,
         initargs=(os.getpid(), list(shards), counter),
     )
+    batches = iter([items[i : i + chunksize] for i in range(0, len(items), chunksize)])
+    call = functools.partial(_apply, fn)
+    pending: collections.deque[Future[list[Any]]] = collections.deque()
     try:
         # Ctrl-C is held back while the workers start (on the first submission): one
         # arriving between a fork and the worker's own set-up would print a traceback from
         # the child. The parent receives it as soon as they exist.
         _hold_sigint(True)
         try:
-            results = pool.map(fn, items, chunksize=chunksize)
+            pending.extend(pool.submit(call, batch) for batch in islice(batches, window))
         finally:
             _hold_sigint(False)
-        yield from results
+        # A few batches in flight per worker, not all of them: results wait in memory only
+        # until this process takes them, however many notes there are.
+        while pending:
+            results = pending.popleft().result()
+            pending.extend(pool.submit(call, batch) for batch in islice(batches, 1))
+            yield from results
     except BrokenProcessPool as exc:
         raise WorkerDied(
             "a worker process parsing notes stopped unexpectedly (out of memory?); "
@@ -416,6 +431,14 @@ def _parallel(
         # Waits for the chunks being parsed (one per worker at most): the caller then rolls
         # back and removes the scratch folder with no worker still writing in it.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_IN_FLIGHT_PER_WORKER = 4
+
+
+def _apply(fn: Callable[[Any], Any], batch: Sequence[Any]) -> list[Any]:
+    """In a worker: fn over one batch of items."""
+    return [fn(item) for item in batch]
 
 
 def _hold_sigint(hold: bool) -> None:

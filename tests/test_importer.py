@@ -791,3 +791,34 @@ def test_a_shard_holds_every_row_whatever_the_rows_per_statement(
     rows = _shard_rows(actual)
     assert rows == _shard_rows(expected)
     assert len(rows["notes"]) == 150 and len(rows["links"]) == 450 and len(rows["note_tags"]) == 600
+
+
+def _note_start(item: tuple[str, int]) -> int:
+    """In a worker: record that `item` started, then give it back."""
+    log, number = item
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(f"{number}\n")
+    return number
+
+
+def test_workers_run_only_a_few_batches_ahead_of_the_importing_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr(importer, "_IN_FLIGHT_PER_WORKER", 1)
+    log = tmp_path / "started.txt"
+    log.touch()
+    items = [(str(log), n) for n in range(40)]
+    results = importer._parallel(_note_start, items, 2, chunksize=2)
+    seen = []
+    try:
+        for number in results:
+            seen.append(number)
+            time.sleep(0.01)  # a slow consumer: the workers must wait for it
+            started = len(log.read_text(encoding="utf-8").split())
+            # batches of 2: the one taken, and at most 1 + 2 (one per worker) submitted
+            assert started <= 2 * (len(seen) // 2 + 1 + 2), (started, len(seen))
+    finally:
+        results.close()
+    assert seen == list(range(40))
