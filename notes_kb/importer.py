@@ -210,7 +210,7 @@ def _transaction(
             bulk = False
             conn.execute("BEGIN IMMEDIATE")
         if bulk:
-            dropped = write.begin_bulk(conn)
+            dropped = write.begin_bulk(conn, text_alongside=workers >= 2)
             if workers >= 2:
                 scratch = shard.Scratch(_db_file(conn))
                 _load_through_shards(

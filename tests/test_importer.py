@@ -456,8 +456,15 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
     monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
     monkeypatch.setattr(shard, "_ROWS_PER_INSERT", 3)  # several rows per INSERT, and the rest
     bulk = open_db(db_path)
+    statements: list[str] = []
+    bulk.set_trace_callback(statements.append)
     run(bulk, db_path, folder, workers=workers)
+    bulk.set_trace_callback(None)
     assert not _scratch_folders(db_path)
+    # full text gathered alongside the workers in a smaller table than for a rebuild
+    hashsize = write.ALONGSIDE_FTS_HASHSIZE if workers > 1 else write.BULK_FTS_HASHSIZE
+    assert f"INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', {hashsize})" in statements
+    assert ("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')" in statements) == (workers == 1)
     monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10_000)  # note by note
     other = tmp_path / "other.db"
     single = open_db(other)
