@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 PARALLEL_THRESHOLD = 300
 BATCH = 500
 SHARD_CHUNK = 64  # notes a worker parses and writes to its shard per transaction
+READ_CHUNK = 64  # notes a worker parses per batch when it sends the records back
 # SQLite page cache for a large import (KiB): the rows and indexes being built stay in memory.
 IMPORT_CACHE_KIB = 64 * 1024
 
@@ -186,6 +187,11 @@ def _empty(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM notes").fetchone() is None
 
 
+def _rebuildable(conn: sqlite3.Connection) -> bool:
+    """No notes and no review history (which no import can bring back)."""
+    return _empty(conn) and conn.execute("SELECT 1 FROM history").fetchone() is None
+
+
 def _transaction(
     conn: sqlite3.Connection,
     work: Plan,
@@ -199,16 +205,19 @@ def _transaction(
     # Loading many notes into an empty index: one full-text rebuild and one build of each
     # index at the end are far cheaper than updating them row by row.
     bulk = len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn)
+    # Not waiting for the disk is for an index holding nothing an import cannot rebuild.
+    relaxed = bulk and _rebuildable(conn)
     scratch: shard.Scratch | None = None
     try:
-        if bulk:
+        if relaxed:
             write.set_synchronous(conn, durable=False)
         conn.execute("BEGIN IMMEDIATE")
-        if bulk and not _empty(conn):  # another process added notes since: be durable
+        if relaxed and not _rebuildable(conn):  # notes or history arrived since: be durable
             conn.execute("ROLLBACK")
             write.set_synchronous(conn, durable=True)
-            bulk = False
+            relaxed = False
             conn.execute("BEGIN IMMEDIATE")
+        bulk = bulk and _empty(conn)  # decided under the write lock
         if bulk:
             dropped = write.begin_bulk(conn, text_alongside=workers >= 2)
             if workers >= 2:
@@ -237,7 +246,7 @@ def _transaction(
         raise
     finally:
         try:
-            if bulk:
+            if relaxed and not conn.in_transaction:  # (SQLite refuses it inside one)
                 write.set_synchronous(conn, durable=True)
         finally:
             if scratch is not None:
@@ -330,6 +339,11 @@ def _load_through_shards(
                     report.failed.append(Failure(path, detail))
                     skipped.append(pos)
                     continue
+                if kind != "record" or text is None:
+                    raise ImportIncomplete(
+                        f"{path}: a worker gave an unexpected result ({kind}); "
+                        "the index was not changed"
+                    )
                 report.added += 1
                 if detail:  # indexed, with a frontmatter error noted
                     report.failed.append(Failure(path, detail))
@@ -365,7 +379,7 @@ def _read_all(
         for task in tasks:
             yield read_task(task)
         return
-    yield from _parallel(read_task, tasks, workers, chunksize=64)
+    yield from _parallel(read_task, tasks, workers, chunksize=READ_CHUNK)
 
 
 def _read_tasks(

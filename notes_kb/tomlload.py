@@ -16,6 +16,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from notes_kb.values import MAX_NODES
+
 # Control characters other than tab and newline: TOML forbids most of them, and a CR is
 # left to tomllib's rules.
 _AWKWARD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -45,6 +47,7 @@ def simple(text: str) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {}
     table = out  # where keys go: the top level, or the last [table]
+    nodes = 1  # counted as values.jsonable counts them: past its limit, tomllib's way says so
     lines = text.split("\n")
     i = 0
     while i < len(lines):
@@ -57,6 +60,7 @@ def simple(text: str) -> dict[str, Any] | None:
             if header is None or header.group(1) in out:  # [[array]], [a.b], redefinitions
                 return None
             table = out[header.group(1)] = {}
+            nodes += 1
             continue
         m = _LINE.fullmatch(line)
         if m is None:
@@ -74,7 +78,8 @@ def simple(text: str) -> dict[str, Any] | None:
         if value is _NOT_SIMPLE or key in table:  # a repeated key is tomllib's error to report
             return None
         table[key] = value
-    return out
+        nodes += 1 + (len(value) if isinstance(value, list) else 0)
+    return out if nodes <= MAX_NODES else None
 
 
 def _value(raw: str) -> Any:

@@ -141,7 +141,10 @@ def scalar_text(value: Any) -> str:
     return str(value).strip()
 
 
-def jsonable(value: Any, *, max_nodes: int = 20000, max_depth: int = 64) -> Any:
+MAX_NODES = 20000  # values in one frontmatter: more is an alias bomb or not a note
+
+
+def jsonable(value: Any, *, max_nodes: int = MAX_NODES, max_depth: int = 64) -> Any:
     """A JSON-safe copy of frontmatter data; raises TooLarge for alias bombs and deep nesting."""
     budget = [max_nodes]
 

@@ -15,9 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from notes_kb.values import TooLarge, jsonable, scalar_text
+from notes_kb.values import MAX_NODES, TooLarge, jsonable, scalar_text
 
-MAX_NODES = 20000
 MAX_DEPTH = 64
 
 _PREFIX = "tag:yaml.org,2002:"

@@ -580,6 +580,10 @@ def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
         run(conn, db_path, folder)
     before = _contents(conn)
     real = records.parse_bytes
+    # batches of 4, one in flight per worker: the death comes mid-way, results still due
+    monkeypatch.setattr(importer, "SHARD_CHUNK", 4)
+    monkeypatch.setattr(importer, "READ_CHUNK", 4)
+    monkeypatch.setattr(importer, "_IN_FLIGHT_PER_WORKER", 1)
 
     def parse_bytes(data: bytes, stem: str, **kwargs: Any) -> Any:
         if stem == "note-00023":
@@ -591,6 +595,7 @@ def test_a_worker_that_dies_ends_the_import_instead_of_hanging_it(
         run(conn, db_path, folder, workers=2, full=True)
     assert _contents(conn) == before
     assert not _scratch_folders(db_path)
+    assert _synchronous(conn) == _NORMAL and not conn.in_transaction
 
 
 def test_a_running_imports_scratch_folder_is_never_cleared(tmp_path: Path) -> None:
@@ -741,12 +746,12 @@ def test_a_failed_bulk_load_leaves_the_connection_durable(
     assert not conn.in_transaction
 
 
-def test_notes_that_arrive_before_the_bulk_load_starts_make_it_durable(
+def test_notes_or_history_that_arrive_before_the_bulk_load_starts_make_it_durable(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
-    answers = iter([True, False])  # empty when planned, not once the write lock is held
-    monkeypatch.setattr(importer, "_empty", lambda c: next(answers))
+    answers = iter([True, False])  # rebuildable when planned, not once the lock is held
+    monkeypatch.setattr(importer, "_rebuildable", lambda c: next(answers))
     report, order = _import_steps(conn, db_path, folder)
     assert report.added == 30
     assert order == [
@@ -785,7 +790,7 @@ def test_a_shard_holds_every_row_whatever_the_rows_per_statement(
     expected = tmp_path / "one-by-one.db"
     shard.create(str(expected))
     writer = shard.Writer(str(expected))
-    writer._limit = 1  # one row per statement: the plain executemany path only
+    writer._limit = 1  # one row per statement: the reference
     for record in notes:
         writer.write([record])
     actual = tmp_path / "batched.db"
@@ -829,3 +834,41 @@ def test_workers_run_only_a_few_batches_ahead_of_the_importing_process(
     finally:
         results.close()
     assert seen == list(range(40))
+
+
+def test_an_index_with_review_history_is_bulk_loaded_durably(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notes_kb.store import history
+
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    conn.execute("BEGIN")
+    history.record(conn, str(folder / "gone.md"), "Gone", "snooze", "7d")
+    conn.execute("COMMIT")
+    report, order = _import_steps(conn, db_path, folder)
+    assert report.added == 30
+    assert order == ["BEGIN IMMEDIATE", "COMMIT"]  # no import could bring the history back
+    assert history.entries(conn)[0]["action"] == "snooze"
+
+
+def test_a_bulk_load_clears_full_text_entries_an_earlier_index_left_behind(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notes_kb.store import health
+    from notes_kb.store.migrations import TRIGGERS
+
+    old = tmp_path / "old"
+    for i in range(12):
+        write_note(old, f"n{i:02d}.md", f"# N{i}\nzebra text\n")
+    run(conn, db_path, old)
+    # A damaged index: the notes are gone, their full-text entries are not.
+    conn.execute("DROP TRIGGER notes_ad")
+    conn.execute("DELETE FROM notes")
+    conn.execute("DELETE FROM links")
+    conn.execute(TRIGGERS.split("END;")[1] + "END;")
+    assert health.fts_problems(conn)
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    run(conn, db_path, folder, workers=2)
+    assert query_paths(conn, "zebra") == []
+    assert not health.fts_problems(conn)
+    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")

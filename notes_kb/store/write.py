@@ -196,6 +196,10 @@ def begin_bulk(conn: sqlite3.Connection, *, text_alongside: bool) -> list[tuple[
     the import's transaction, so a crash leaves the schema as it was.
     """
     conn.execute("DROP TRIGGER IF EXISTS notes_ai")
+    if text_alongside:
+        # No rebuild at the end will clear what an earlier, damaged index left in the
+        # full-text index: terms of notes long gone would match the new notes' ids.
+        conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('delete-all')")
     hashsize = ALONGSIDE_FTS_HASHSIZE if text_alongside else BULK_FTS_HASHSIZE
     _fts_config(conn, "hashsize", hashsize)
     marks = ",".join("?" for _ in _KEPT_INDEXES)
