@@ -202,8 +202,8 @@ def _transaction(
     progress: Progress | None,
 ) -> None:
     """The whole import as one transaction: a crash or kill leaves the index as it was."""
-    # Loading many notes into an empty index: one full-text rebuild and one build of each
-    # index at the end are far cheaper than updating them row by row.
+    # Loading many notes into an empty index: building the full-text and other indexes
+    # once is far cheaper than updating them row by row.
     bulk = len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn)
     # Not waiting for the disk is for an index holding nothing an import cannot rebuild.
     relaxed = bulk and _rebuildable(conn)
