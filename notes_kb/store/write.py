@@ -220,8 +220,8 @@ def set_synchronous(conn: sqlite3.Connection, *, durable: bool) -> None:
     A bulk load into an empty index commits without waiting (synchronous OFF): its commit
     and WAL checkpoint then cost a third of the time, and the OS writes the pages out a few
     seconds later. A power cut in those seconds can damage the index, never a note: the
-    index held no notes before, and deleting it and importing again rebuilds it (what
-    `notes-kb doctor` advises for a damaged index).
+    index held no notes and no review history before (the importer checks), and deleting
+    it and importing again rebuilds it (what `notes-kb doctor` advises for a damaged index).
     Every other write is durable (NORMAL: WAL synced at each checkpoint).
     """
     conn.execute(f"PRAGMA synchronous = {'NORMAL' if durable else 'OFF'}")
