@@ -262,15 +262,13 @@ def _looks_like_colour(hex_word: str) -> bool:
 
 def domain_of(url: str) -> str:
     """The lower-case host of a URL (the mail domain for mailto:), or ""."""
-    if url.startswith(("https://", "http://")):
-        m = _HOST_RE.match(url)
-        return m.group(1).strip("[]").rstrip(".").lower() if m else ""
-    if url[:7].lower() == "mailto:":
-        return url[7:].split("?", 1)[0].rpartition("@")[2].strip().lower()
-    if "://" not in url:
-        if _SCHEME_RE.match(url):
-            return ""  # tel:, news:, urn: ... have no host
-        url = "http://" + url
+    if not url.startswith(("https://", "http://")):  # most URLs skip these checks
+        if url[:7].lower() == "mailto:":
+            return url[7:].split("?", 1)[0].rpartition("@")[2].strip().lower()
+        if "://" not in url:
+            if _SCHEME_RE.match(url):
+                return ""  # tel:, news:, urn: ... have no host
+            url = "http://" + url
     m = _HOST_RE.match(url)
     if not m:
         return ""

@@ -442,8 +442,8 @@ def _parallel(
             "the index was not changed"
         ) from exc
     finally:
-        # Waits for the chunks being parsed (one per worker at most): the caller then rolls
-        # back and removes the scratch folder with no worker still writing in it.
+        # Cancels the batches not yet handed to a worker and waits for the others: the
+        # caller then rolls back and removes the scratch folder with no worker writing in it.
         pool.shutdown(wait=True, cancel_futures=True)
 
 

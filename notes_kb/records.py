@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -136,16 +137,14 @@ def to_record(
     }
 
 
-_clock: list[Any] = [0, ""]  # (second, its ISO text): one clock reading per second
-
-
 def _now() -> str:
     """The current UTC time to the second, as ISO text (made once a second, not per note)."""
-    second = int(time.time())
-    if second != _clock[0]:
-        when = dt.datetime.fromtimestamp(second, dt.UTC)
-        _clock[:] = [second, when.isoformat(timespec="seconds")]
-    return str(_clock[1])
+    return _iso_second(int(time.time()))
+
+
+@functools.lru_cache(maxsize=1)
+def _iso_second(second: int) -> str:
+    return dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps builds one per call

@@ -789,15 +789,12 @@ def test_a_shard_holds_every_row_whatever_the_rows_per_statement(
         notes.append((1000 + i, records.to_record(note, f"/b/n{i}.md", "/b", (i, i, i), "h")))
     expected = tmp_path / "one-by-one.db"
     shard.create(str(expected))
-    writer = shard.Writer(str(expected))
-    writer._limit = 1  # one row per statement: the reference
+    writer = shard.Writer(str(expected), variable_limit=1)  # a row per statement: the reference
     for record in notes:
         writer.write([record])
     actual = tmp_path / "batched.db"
     shard.create(str(actual))
-    writer = shard.Writer(str(actual))
-    if variable_limit is not None:
-        writer._limit = variable_limit
+    writer = shard.Writer(str(actual), variable_limit=variable_limit)
     writer.write(notes[:100])
     writer.write(notes[100:])
     rows = _shard_rows(actual)

@@ -85,8 +85,7 @@ def _stale_fts_rows(conn: sqlite3.Connection) -> int:
         conn.execute("DROP TABLE IF EXISTS temp.nkb_fts_check")
 
 
-def rebuild_fts(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
+rebuild_fts = write.rebuild_fts
 
 
 def orphans(conn: sqlite3.Connection) -> dict[str, int]:

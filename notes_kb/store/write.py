@@ -244,7 +244,7 @@ def end_bulk(
         if table != "notes":
             conn.execute(sql)
     if not text_indexed:
-        conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
+        rebuild_fts(conn)
     _restore_insert_trigger(conn)
     _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
 
@@ -253,15 +253,22 @@ def end_bulk(
 text_values = operator.itemgetter(*FTS_COLUMNS)
 
 
+_INDEX_TEXT = (
+    f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
+    f"VALUES (?, {', '.join('?' for _ in FTS_COLUMNS)})"
+)
+
+
 def index_text(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """During a bulk load: (note id, *text_values) into the full-text index directly, in
     rising id order, for notes whose rows `shard.merge` writes later in the transaction
     (an external-content index keeps only terms; its content is the notes table)."""
-    conn.executemany(
-        f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
-        f"VALUES (?, {', '.join('?' for _ in FTS_COLUMNS)})",
-        rows,
-    )
+    conn.executemany(_INDEX_TEXT, rows)
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    """The full-text index made again from the notes table."""
+    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
 
 
 def _fts_config(conn: sqlite3.Connection, key: str, value: int) -> None:
