@@ -21,7 +21,7 @@ from notes_kb.errors import ImportIncomplete, ImportLocked, NotesKbError, Worker
 from notes_kb.model import Failure, ImportReport
 from notes_kb.records import ReadTask, read_task
 from notes_kb.scan import FileStat, ScanProblem, scan
-from notes_kb.store import shard, write
+from notes_kb.store import db, shard, write
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -175,10 +175,22 @@ def run_import(
     total = len(work.to_read)
     if progress:
         progress(0, total)
-    if total >= PARALLEL_THRESHOLD:
-        conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
     count = workers if workers is not None else (os.cpu_count() or 1)
-    _transaction(conn, work, full, revisit_tag, count, report, progress)
+    db_file = _db_file(conn)
+    if total >= PARALLEL_THRESHOLD and count >= 2 and db_file and _empty(conn):
+        # A bulk load through shards copies a full-text index in (shard.merge_text): on a
+        # connection of its own, which nothing has used the full-text table on, closed
+        # after. Other connections, this caller's included, see the copy when it commits.
+        own = db.connect(Path(db_file), create=False)
+        try:
+            own.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+            _transaction(own, work, full, revisit_tag, count, report, progress, own=True)
+        finally:
+            own.close()
+    else:
+        if total >= PARALLEL_THRESHOLD:
+            conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+        _transaction(conn, work, full, revisit_tag, count, report, progress, own=False)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -200,8 +212,13 @@ def _transaction(
     workers: int,
     report: ImportReport,
     progress: Progress | None,
+    *,
+    own: bool,
 ) -> None:
-    """The whole import as one transaction: a crash or kill leaves the index as it was."""
+    """The whole import as one transaction: a crash or kill leaves the index as it was.
+
+    `own`: `conn` is the import's own connection (see run_import), which a bulk load through
+    shards needs."""
     # Loading many notes into an empty index: building the full-text and other indexes
     # once is far cheaper than updating them row by row.
     bulk = len(work.to_read) >= PARALLEL_THRESHOLD and _empty(conn)
@@ -219,16 +236,16 @@ def _transaction(
             conn.execute("BEGIN IMMEDIATE")
         bulk = bulk and _empty(conn)  # decided under the write lock
         if bulk:
-            dropped = write.begin_bulk(conn, text_alongside=workers >= 2)
-            if workers >= 2:
+            through_shards = own and workers >= 2
+            dropped = write.begin_bulk(conn, rebuild_text=not through_shards)
+            if through_shards:
                 scratch = shard.Scratch(_db_file(conn))
                 _load_through_shards(
-                    conn, work, revisit_tag, workers, scratch.path, report, progress
+                    conn, work, revisit_tag, workers, scratch.path, report, progress, dropped
                 )
-                write.end_bulk(conn, dropped, text_indexed=True)  # resolves links too
             else:
-                _load_note_by_note(conn, work, revisit_tag, 1, report, progress)
-                write.end_bulk(conn, dropped, text_indexed=False)
+                _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
+                write.end_bulk(conn, dropped, rebuild_text=True)
         else:
             _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
             if report.changed or full:
@@ -318,9 +335,12 @@ def _load_through_shards(
     scratch: str,
     report: ImportReport,
     progress: Progress | None,
+    dropped: Sequence[tuple[str, str]],
 ) -> None:
     """Into an empty index: workers parse the notes and write the rows to shards of their
-    own in `scratch`, which are then merged into the index (see store.shard)."""
+    own in `scratch`; then, while a helper process builds the full-text index from the
+    shards, this one merges their rows into the index and builds the other indexes (see
+    store.shard); `dropped` are the indexes `write.begin_bulk` dropped."""
     first_id = write.next_id(conn)
     tasks = list(enumerate(_read_tasks(work.to_read, revisit_tag), start=first_id))
     chunks = [tasks[i : i + SHARD_CHUNK] for i in range(0, len(tasks), SHARD_CHUNK)]
@@ -333,13 +353,12 @@ def _load_through_shards(
     skipped: list[int] = []  # positions of notes that could not be read: no row, no id
     with contextlib.closing(_parallel(_read_chunk, chunks, workers, shards=shards)) as results:
         for chunk, chunk_results in zip(chunks, results, strict=True):
-            texts: list[tuple[Any, ...]] = []
-            for (pos, _task), (path, kind, detail, text) in zip(chunk, chunk_results, strict=True):
+            for (pos, _task), (path, kind, detail) in zip(chunk, chunk_results, strict=True):
                 if kind == "failed":
                     report.failed.append(Failure(path, detail))
                     skipped.append(pos)
                     continue
-                if kind != "record" or text is None:
+                if kind != "record":
                     raise ImportIncomplete(
                         f"{path}: a worker gave an unexpected result ({kind}); "
                         "the index was not changed"
@@ -347,20 +366,27 @@ def _load_through_shards(
                 report.added += 1
                 if detail:  # indexed, with a frontmatter error noted
                     report.failed.append(Failure(path, detail))
-                # Its id: its position less the unreadable notes before it (see shard.merge).
-                texts.append((pos - len(skipped), *text))
-            # Full text now, on this otherwise idle process, while the workers parse on.
-            write.index_text(conn, texts)
             done += len(chunk_results)
             if progress:
                 progress(done, total)
-    shard.merge(conn, shards, skipped)
-    merged = conn.execute("SELECT count(*) FROM notes").fetchone()[0]
-    if merged != report.added:
-        raise ImportIncomplete(
-            f"{report.added} notes were read but {merged} reached the index from the "
-            f"scratch files in {scratch}; the index was not changed"
+    built = os.path.join(scratch, "text.db")
+    declaration = shard.text_declaration(conn)
+    with _aside(shard.build_text, shards, skipped, built, declaration) as text_built:
+        shard.merge(
+            conn,
+            shards,
+            skipped,
+            index_notes=lambda: write.restore_indexes(conn, dropped, notes=True),
         )
+        merged = conn.execute("SELECT count(*) FROM notes").fetchone()[0]
+        if merged != report.added:
+            raise ImportIncomplete(
+                f"{report.added} notes were read but {merged} reached the index from the "
+                f"scratch files in {scratch}; the index was not changed"
+            )
+        write.end_bulk(conn, dropped, rebuild_text=False)
+        text_built()
+    shard.merge_text(conn, built)
 
 
 def _db_file(conn: sqlite3.Connection) -> str:
@@ -455,6 +481,59 @@ def _apply(fn: Callable[[Any], Any], batch: Sequence[Any]) -> list[Any]:
     return [fn(item) for item in batch]
 
 
+@contextmanager
+def _aside(fn: Callable[..., None], *args: Any) -> Iterator[Callable[[], None]]:
+    """fn(*args) in a helper process while this one goes on. Gives `wait`, which returns
+    once fn has returned and raises if it failed or the helper died; leaving the block
+    ends the helper, finished or not (Ctrl-C, an error here)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
+    receive, send = ctx.Pipe(duplex=False)
+    helper = ctx.Process(target=_run_aside, args=(os.getpid(), send, fn, args), daemon=True)
+    _hold_sigint(True)  # see _parallel
+    try:
+        helper.start()
+    finally:
+        _hold_sigint(False)
+    send.close()
+
+    def wait() -> None:
+        try:
+            problem = receive.recv()
+        except EOFError:
+            raise WorkerDied(
+                "a helper process building the full-text index stopped unexpectedly (out "
+                "of memory?); the index was not changed"
+            ) from None
+        helper.join()
+        if problem is not None:
+            raise ImportIncomplete(
+                f"cannot build the full-text index: {problem}; the index was not changed"
+            )
+
+    try:
+        yield wait
+    finally:
+        if helper.is_alive():
+            helper.terminate()
+        helper.join()
+        receive.close()
+
+
+def _run_aside(parent: int, send: Any, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+    """In the helper process: fn(*args), then None or what stopped it, to the parent."""
+    _quiet_child(parent)
+    try:
+        fn(*args)
+    except BaseException as exc:  # the parent reports it, in one line
+        send.send(str(exc) or type(exc).__name__)
+    else:
+        send.send(None)
+    finally:
+        send.close()
+
+
 def _hold_sigint(hold: bool) -> None:
     import signal
 
@@ -466,16 +545,14 @@ _shard_writer: shard.Writer | None = None  # a worker's own shard, when it write
 _shard_problem = ""  # why the worker could not open it
 
 
-def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
-    """Workers leave quietly when the import process dies (kill -9): no orphans, no noise.
-
-    Ctrl-C is for the import process alone: it rolls back and ends the pool.
-    """
+def _quiet_child(parent: int) -> None:
+    """In a worker or helper process: it leaves quietly when the import process dies (kill
+    -9): no orphans, no noise. Ctrl-C is for the import process alone: it rolls back and
+    ends its children."""
     import signal
     import sys
     import threading
 
-    global _shard_writer, _shard_problem
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _hold_sigint(False)  # held back by the parent while it forked
 
@@ -486,6 +563,12 @@ def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
 
     threading.Thread(target=watch, daemon=True, name="nkb-parent-watch").start()
     sys.stderr = _WhileParentLives(sys.stderr, parent)
+
+
+def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
+    """A parsing worker's set-up: quiet (see _quiet_child), with its own shard if any."""
+    global _shard_writer, _shard_problem
+    _quiet_child(parent)
     if shards:
         # Nothing raised here: an initializer's error is printed as a traceback and the pool
         # declared broken. _read_chunk reports it instead.
@@ -498,14 +581,13 @@ def _worker_init(parent: int, shards: list[str], counter: Any) -> None:
             _shard_problem = f"cannot open a scratch file for the import: {exc}"
 
 
-ChunkResult = tuple[str, str, str | None, tuple[Any, ...] | None]
+ChunkResult = tuple[str, str, str | None]
 
 
 def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[ChunkResult]:
     """In a worker: parse a chunk of notes into its shard, committed before returning.
 
-    Returns (path, "record", frontmatter error or None, its full-text columns) or
-    (path, "failed", reason, None) each.
+    Returns (path, "record", frontmatter error or None) or (path, "failed", reason) each.
     """
     if _shard_writer is None:
         raise NotesKbError(_shard_problem or "no scratch file for the import")
@@ -515,9 +597,9 @@ def _read_chunk(chunk: list[tuple[int, ReadTask]]) -> list[ChunkResult]:
         path, kind, payload = read_task(task)
         if kind == "record":
             rows.append((pos, payload))
-            results.append((path, kind, payload["error"], write.text_values(payload)))
+            results.append((path, kind, payload["error"]))
         else:
-            results.append((path, kind, payload, None))
+            results.append((path, kind, payload))
     try:
         _shard_writer.write(rows)
     except sqlite3.Error as exc:  # a full disk, say: one line for the user, not a traceback

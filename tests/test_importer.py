@@ -449,6 +449,9 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         extra = "".join(
             f" [[note-{(i * 3 + k) % 150:05d}]] [x](https://e{k}.org/{i})" for k in range(5)
         )
+        # a note by path, with and without .md; by title; and links to nothing
+        extra += f" [p](../d{i % 20:02d}/note-{i:05d}.md) [q](../d01/note-00001)"
+        extra += f" [[Note {(i + 2) % 150} {_title_word(folder, (i + 2) % 150)}]] [[nowhere]]"
         with (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").open("a", encoding="utf-8") as f:
             f.write(f"\nMore:{extra}\n")
     for i in (3, 41, 42, 97):  # notes that cannot be read get no id: the ids after close up
@@ -456,15 +459,26 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
     monkeypatch.setattr(importer, "SHARD_CHUNK", 4)  # many chunks, shared out between workers
     monkeypatch.setattr(shard, "_ROWS_PER_INSERT", 3)  # several rows per INSERT, and the rest
     bulk = open_db(db_path)
-    statements: list[str] = []
-    bulk.set_trace_callback(statements.append)
+    assert query_paths(bulk, "note") == []  # its full-text view taken before the load
+    statements = _trace(monkeypatch, bulk)
     run(bulk, db_path, folder, workers=workers)
-    bulk.set_trace_callback(None)
     assert not _scratch_folders(db_path)
-    # full text gathered alongside the workers in a smaller table than for a rebuild
-    hashsize = write.ALONGSIDE_FTS_HASHSIZE if workers > 1 else write.BULK_FTS_HASHSIZE
-    assert f"INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', {hashsize})" in statements
-    assert ("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')" in statements) == (workers == 1)
+    to_fts = [s for s in statements if "notes_fts(notes_fts" in s]
+    if workers == 1:  # rebuilt once from the notes, with a larger buffer
+        config = "INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', {})"
+        assert to_fts == [
+            config.format(write.BULK_FTS_HASHSIZE),
+            "INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')",
+            config.format(write.FTS_DEFAULT_HASHSIZE),
+        ]
+    else:  # built by a helper process from the shards and copied in, links pointed on the way
+        assert to_fts == []
+        assert any(s.startswith("INSERT INTO main.notes_fts_data SELECT") for s in statements)
+        assert not any(s.startswith("UPDATE links") for s in statements)
+    linked = bulk.execute(
+        "SELECT count(*), count(target_id) FROM links WHERE kind IN ('internal', 'wiki')"
+    ).fetchone()
+    assert linked[0] > linked[1] > 0  # some point at notes, some at nothing
     monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10_000)  # note by note
     other = tmp_path / "other.db"
     single = open_db(other)
@@ -474,19 +488,48 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         assert _contents(bulk) == _contents(single)
         assert bulk.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         # the larger full-text buffer of the bulk load is not kept for later edits
-        assert bulk.execute("SELECT v FROM notes_fts_config WHERE k = 'hashsize'").fetchone() == (
-            write.FTS_DEFAULT_HASHSIZE,
-        )
+        hashsize = bulk.execute("SELECT v FROM notes_fts_config WHERE k = 'hashsize'").fetchone()
+        assert (hashsize or (write.FTS_DEFAULT_HASHSIZE,)) == (write.FTS_DEFAULT_HASHSIZE,)
         # Raises "database disk image is malformed" when the full-text index disagrees.
         bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
         assert query_paths(bulk, "tag:t3") == query_paths(single, "tag:t3") != []
-        # The insert trigger is back: a later note is searchable at once.
+        # The connection that read the empty full-text index before sees every note now.
+        assert query_paths(bulk, "shard") == query_paths(single, "shard") != []
+        # The insert trigger is back: a later note is searchable at once, through the same
+        # connection, and the full text of the others stays whole.
         write_note(folder, "late.md", "# Zyzzyva arrives late\n")
         run(bulk, db_path, folder)
         assert query_paths(bulk, "zyzzyva") == ["late.md"]
+        assert query_paths(bulk, "shard") == query_paths(single, "shard")
+        bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
     finally:
         bulk.close()
         single.close()
+
+
+def _title_word(folder: Path, i: int) -> str:
+    """The word after "Note i" in note i's title (make_notebook draws it at random)."""
+    text = (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").read_text(encoding="utf-8")
+    return text.split("\n")[1].split()[-1]
+
+
+def _trace(monkeypatch: pytest.MonkeyPatch, *connections: sqlite3.Connection) -> list[str]:
+    """Every statement run on `connections` and on connections opened from now on (a bulk
+    load runs on one of its own)."""
+    from notes_kb.store import db
+
+    statements: list[str] = []
+    real_connect = db.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        opened = real_connect(*args, **kwargs)
+        opened.set_trace_callback(statements.append)
+        return opened
+
+    monkeypatch.setattr(db, "connect", connect)
+    for connection in connections:
+        connection.set_trace_callback(statements.append)
+    return statements
 
 
 def _scratch_folders(db_path: Path) -> list[str]:
@@ -502,7 +545,7 @@ def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
     merged: list[int] = []
     real_merge = shard.merge
 
-    def failing_merge(c: sqlite3.Connection, shards: Any, skipped: Any = ()) -> None:
+    def failing_merge(c: sqlite3.Connection, shards: Any, skipped: Any = (), **kw: Any) -> None:
         merged.append(len(shards))
         assert _scratch_folders(db_path)  # the workers wrote their rows there
         raise OSError("No space left on device")
@@ -555,9 +598,9 @@ def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(
     merged: list[int] = []
     real_merge = shard.merge
 
-    def merge(c: sqlite3.Connection, shards: Any, skipped: Any = ()) -> None:
+    def merge(c: sqlite3.Connection, shards: Any, skipped: Any = (), **kw: Any) -> None:
         merged.append(len(shards))
-        real_merge(c, shards, skipped)
+        real_merge(c, shards, skipped, **kw)
 
     monkeypatch.setattr(shard, "merge", merge)
     assert run(conn, db_path, folder, workers=5).added == 40
@@ -640,7 +683,7 @@ def test_rows_missing_from_the_shards_fail_the_import(
     folder = _bulk_book(tmp_path, monkeypatch, 30)
     real_merge = shard.merge
 
-    def lossy_merge(c: sqlite3.Connection, shards: Any, skipped: Any) -> None:
+    def lossy_merge(c: sqlite3.Connection, shards: Any, skipped: Any, **kw: Any) -> None:
         for path in shards:  # a row lost from a shard
             raw = sqlite3.connect(path)
             lost = raw.execute("DELETE FROM notes WHERE pos = (SELECT max(pos) FROM notes)")
@@ -648,12 +691,79 @@ def test_rows_missing_from_the_shards_fail_the_import(
             raw.close()
             if lost.rowcount:
                 break
-        real_merge(c, shards, skipped)
+        real_merge(c, shards, skipped, **kw)
 
     monkeypatch.setattr(shard, "merge", lossy_merge)
     with pytest.raises(ImportIncomplete, match="30 notes were read but 29 reached"):
         run(conn, db_path, folder, workers=2)
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_a_full_text_build_that_fails_fails_the_import_in_one_line(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+
+    def full_disk(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(shard, "build_text", full_disk)  # in the helper process
+    with pytest.raises(ImportIncomplete, match=r"full-text index: database or disk is full;"):
+        run(conn, db_path, folder, workers=2)
+    assert "Traceback" not in capfd.readouterr().err
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    assert not _scratch_folders(db_path)
+    monkeypatch.undo()
+    monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", 10)
+    assert run(conn, db_path, folder, workers=2).added == 30  # nothing of the failure left
+    assert query_paths(conn, "shard") != []
+    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
+
+
+def test_a_full_text_helper_that_dies_ends_the_import(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    monkeypatch.setattr(
+        shard, "build_text", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    )  # as the out-of-memory killer would
+    with pytest.raises(WorkerDied, match="full-text index stopped unexpectedly"):
+        run(conn, db_path, folder, workers=2)
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    assert not _scratch_folders(db_path)
+
+
+def test_an_import_stopped_while_the_full_text_is_built_stops_the_helper_too(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    pid_file = tmp_path / "helper.pid"
+
+    def slow_build(*args: Any) -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(600)
+
+    def interrupted_merge(*args: Any, **kwargs: Any) -> None:
+        while not pid_file.exists():  # the helper is at work
+            time.sleep(0.01)
+        raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(shard, "build_text", slow_build)
+    monkeypatch.setattr(shard, "merge", interrupted_merge)
+    with pytest.raises(KeyboardInterrupt):
+        run(conn, db_path, folder, workers=2)
+    with pytest.raises(ProcessLookupError):  # ended and reaped, not left sleeping
+        os.kill(int(pid_file.read_text()), 0)
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    assert not _scratch_folders(db_path)
 
 
 def test_an_index_reached_through_a_link_shares_the_import_lock(tmp_path: Path) -> None:
@@ -692,13 +802,13 @@ def _import_steps(
     connection: sqlite3.Connection, db_path: Path, folder: Path
 ) -> tuple[ImportReport, list[str]]:
     """An import's report, and its durability and transaction statements in order."""
-    statements: list[str] = []
-    connection.set_trace_callback(statements.append)
-    try:
-        report = run(connection, db_path, folder, workers=2)
-    finally:
-        connection.set_trace_callback(None)
-    steps = ("PRAGMA synchronous", "BEGIN", "COMMIT")
+    with pytest.MonkeyPatch.context() as patch:
+        statements = _trace(patch, connection)
+        try:
+            report = run(connection, db_path, folder, workers=2)
+        finally:
+            connection.set_trace_callback(None)
+    steps = ("PRAGMA synchronous", "BEGIN", "COMMIT", "ROLLBACK")
     return report, [s for s in statements if s.startswith(steps)]
 
 
@@ -741,9 +851,20 @@ def test_a_failed_bulk_load_leaves_the_connection_durable(
 
     monkeypatch.setattr(write, "end_bulk", fail)
     with pytest.raises(RuntimeError, match="disk on fire"):
+        _import_steps(conn, db_path, folder)
+    statements = _trace(monkeypatch)  # the steps of the failed one, again, to look at them
+    with pytest.raises(RuntimeError, match="disk on fire"):
         run(conn, db_path, folder, workers=2)
+    order = [s for s in statements if s.startswith(("PRAGMA synchronous", "BEGIN", "ROLLBACK"))]
+    assert order == [
+        "PRAGMA synchronous = OFF",
+        "BEGIN IMMEDIATE",
+        "ROLLBACK",
+        "PRAGMA synchronous = NORMAL",
+    ]
     assert _synchronous(conn) == _NORMAL
     assert not conn.in_transaction
+    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
 
 
 def test_notes_or_history_that_arrive_before_the_bulk_load_starts_make_it_durable(
@@ -757,6 +878,7 @@ def test_notes_or_history_that_arrive_before_the_bulk_load_starts_make_it_durabl
     assert order == [
         "PRAGMA synchronous = OFF",
         "BEGIN IMMEDIATE",
+        "ROLLBACK",
         "PRAGMA synchronous = NORMAL",
         "BEGIN IMMEDIATE",
         "COMMIT",
@@ -844,7 +966,8 @@ def test_an_index_with_review_history_is_bulk_loaded_durably(
     conn.execute("COMMIT")
     report, order = _import_steps(conn, db_path, folder)
     assert report.added == 30
-    assert order == ["BEGIN IMMEDIATE", "COMMIT"]  # no import could bring the history back
+    # no import could bring the history back
+    assert order == ["BEGIN IMMEDIATE", "COMMIT"]
     assert history.entries(conn)[0]["action"] == "snooze"
 
 

@@ -3,7 +3,8 @@
 A bulk load into an empty index has each worker write its notes' rows straight into its
 shard, so the rows never travel through a pipe and the importing process stays free; the
 shards are then merged into the index with one INSERT ... SELECT per table, in C, inside
-the import's transaction. A shard is scratch: nothing in it matters once the merge is done
+the import's transaction, while a helper process builds the full-text index from them
+(`build_text`, `merge_text`). A shard is scratch: nothing in it matters once the merge is done
 or the import fails, so it is written without a journal or syncs.
 
 A note's rows are keyed by its position in the import (`pos`), so the merged index is the
@@ -19,11 +20,18 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
-from notes_kb.store.write import NOTE_COLUMNS, note_values
+from notes_kb.store.migrations import FTS_COLUMNS
+from notes_kb.store.write import (
+    BULK_FTS_HASHSIZE,
+    NOTE_COLUMNS,
+    link_target,
+    note_values,
+    rebuild_fts,
+)
 
 _CHILD_SHIFT = 32
 _CHILDREN: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -184,12 +192,29 @@ class _Insert:
 
 
 def capacity(conn: sqlite3.Connection) -> int:
-    """How many shards `merge` can take at once: one per database SQLite lets attach."""
-    return int(conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED))
+    """How many shards `merge` can take at once: one per database SQLite lets attach, but
+    for the full text `merge_text` attaches."""
+    return int(conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)) - 1
 
 
-def merge(conn: sqlite3.Connection, shards: Sequence[str], skipped: Sequence[int] = ()) -> None:
+def text_declaration(conn: sqlite3.Connection) -> str:
+    """The full-text table's CREATE statement, for `build_text`."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'notes_fts'").fetchone()
+    return str(row[0])
+
+
+def merge(
+    conn: sqlite3.Connection,
+    shards: Sequence[str],
+    skipped: Sequence[int] = (),
+    *,
+    index_notes: Callable[[], None] = lambda: None,
+) -> None:
     """Copy every shard's rows into the index, in the caller's transaction.
+
+    The notes of every shard first, then `index_notes` (to recreate the notes' indexes),
+    then the child rows, each link with the id of the note it points to, looked up as it is
+    copied (pointing them afterwards would write every link row twice).
 
     A shard at a time: notes take their ids from their positions, and a note's child rows
     keep their order (a shard is read in key order), so the index holds what a note-by-note
@@ -201,22 +226,86 @@ def merge(conn: sqlite3.Connection, shards: Sequence[str], skipped: Sequence[int
     """
     note_id = _ids_closing_gaps(conn, skipped)
     cols = ", ".join(NOTE_COLUMNS)
-    for i, path in enumerate(shards):
-        name = f"{_ATTACHED}{i}"
+    names = [f"{_ATTACHED}{i}" for i in range(len(shards))]
+    for name, path in zip(names, shards, strict=True):
         conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
         conn.execute(
             f"INSERT INTO notes (id, {cols}) SELECT {note_id.format('s.pos')}, {cols} "
             f"FROM {name}.notes AS s"
         )
+    index_notes()
+    owner = note_id.format(f"(s.k >> {_CHILD_SHIFT})")
+    for name in names:
         for table, columns in _CHILDREN:
             child = ", ".join(columns)
-            owner = note_id.format(f"(s.k >> {_CHILD_SHIFT})")
+            extra, values = "", f"{owner}, {child}"
+            if table == "links":
+                extra, values = ", target_id", f"{values}, {link_target('s.kind', 's.resolved')}"
             conn.execute(
-                f"INSERT INTO {table} (note_id, {child}) "
-                f"SELECT {owner}, {child} FROM {name}.{table} AS s ORDER BY s.k"
+                f"INSERT INTO {table} (note_id, {child}{extra}) "
+                f"SELECT {values} FROM {name}.{table} AS s ORDER BY s.k"
             )
     if skipped:
         conn.execute(f"DROP TABLE temp.{_GAPS}")
+
+
+def build_text(shards: Sequence[str], skipped: Sequence[int], built: str, declaration: str) -> None:
+    """In a helper process, while the importing one merges: the full-text index of every
+    shard's notes (ids as `merge` gives them), in the new database file `built`, in a table
+    made by `declaration` (the index's own CREATE statement), for `merge_text`."""
+    conn = sqlite3.connect(built, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(declaration)
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', ?)", (BULK_FTS_HASHSIZE,)
+        )
+        note_id = _ids_closing_gaps(conn, skipped)
+        arms = []
+        for i, path in enumerate(shards):
+            conn.execute(f"ATTACH DATABASE ? AS {_ATTACHED}{i}", (path,))
+            arms.append(f"SELECT pos, {', '.join(FTS_COLUMNS)} FROM {_ATTACHED}{i}.notes")
+        # In id order, as FTS5 writes a segment each time ids go back: the shards are read
+        # side by side in key order (a merge, no sort).
+        conn.execute(
+            f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
+            f"SELECT {note_id.format('s.pos')}, {', '.join(FTS_COLUMNS)} "
+            f"FROM ({' UNION ALL '.join(arms)} ORDER BY pos) AS s"
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+# The tables an FTS5 index with external content keeps its terms in (its settings are in
+# notes_fts_config, which the copy leaves alone).
+_FTS_TABLES = ("notes_fts_data", "notes_fts_idx", "notes_fts_docsize")
+_TEXT = f"{_ATTACHED}_text"
+
+
+def merge_text(conn: sqlite3.Connection, built: str) -> None:
+    """Make the index's full-text index the one `build_text` made in `built`.
+
+    Copies FTS5's own tables: same declaration, same library, so the same index a rebuild
+    gives. FTS5 keeps a view of them per connection that it renews only when another
+    connection commits, so `conn` must be one on which nothing has read or written the
+    full-text table, closed once the transaction ends. A built index of another FTS5 format
+    version is not copied: the full text is then rebuilt from the notes. Attached until
+    `detach`.
+    """
+    conn.execute(f"ATTACH DATABASE ? AS {_TEXT}", (built,))
+    version = "SELECT v FROM {}.notes_fts_config WHERE k = 'version'"
+    if (
+        conn.execute(version.format("main")).fetchone()
+        != conn.execute(version.format(_TEXT)).fetchone()
+    ):
+        rebuild_fts(conn)
+        return
+    for table in _FTS_TABLES:
+        conn.execute(f"DELETE FROM main.{table}")
+        conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_TEXT}.{table}")
 
 
 _GAPS = "nkb_import_gaps"

@@ -7,8 +7,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from notes_kb.store.migrations import FTS_COLUMNS
-
 NOTE_COLUMNS = (
     "path",
     "source",
@@ -139,17 +137,35 @@ def touch(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, int]]) -
     conn.executemany("UPDATE notes SET mtime_ns = ?, size = ?, inode = ? WHERE id = ?", rows)
 
 
+# The id of the note a link points to, from its `resolved` column ({0}): for a path, the
+# note at that path (with or without .md); for a wikilink, the note with that file name,
+# else the one with that title (the lowest id where several share it).
+_INTERNAL_TARGET = "(SELECT n.id FROM main.notes n WHERE n.path = {0} OR n.path = {0} || '.md')"
+_WIKI_TARGET = (
+    "COALESCE("
+    "(SELECT n.id FROM main.notes n WHERE n.stem = {0} ORDER BY n.id LIMIT 1),"
+    "(SELECT n.id FROM main.notes n WHERE lower(n.title) = +{0} ORDER BY n.id LIMIT 1))"
+)
+
+
+def link_target(kind: str, resolved: str) -> str:
+    """SQL for the id of the note a link points to, or NULL; `kind` and `resolved` are SQL
+    for its kind and `resolved` columns."""
+    return (
+        f"CASE {kind} WHEN 'internal' THEN {_INTERNAL_TARGET.format(resolved)} "
+        f"WHEN 'wiki' THEN {_WIKI_TARGET.format(resolved)} END"
+    )
+
+
 def resolve_links(conn: sqlite3.Connection) -> None:
     """Point note-to-note links at their target notes where those exist."""
     conn.execute(
-        "UPDATE links SET target_id = (SELECT n.id FROM notes n WHERE n.path = links.resolved "
-        "OR n.path = links.resolved || '.md') WHERE kind = 'internal' AND target_id IS NULL"
+        f"UPDATE links SET target_id = {_INTERNAL_TARGET.format('links.resolved')} "
+        "WHERE kind = 'internal' AND target_id IS NULL"
     )
     conn.execute(
-        "UPDATE links SET target_id = COALESCE("
-        "(SELECT n.id FROM notes n WHERE n.stem = links.resolved ORDER BY n.id LIMIT 1),"
-        "(SELECT n.id FROM notes n WHERE lower(n.title) = +links.resolved ORDER BY n.id LIMIT 1)"
-        ") WHERE kind = 'wiki' AND target_id IS NULL"
+        f"UPDATE links SET target_id = {_WIKI_TARGET.format('links.resolved')} "
+        "WHERE kind = 'wiki' AND target_id IS NULL"
     )
 
 
@@ -176,32 +192,26 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-# Full-text terms gathered in memory before a segment is written, during a bulk load.
-# Rebuilt at the end, larger means fewer segments to merge (100k notes: 9.2 -> 6.5 s
-# for 1 -> 64 MB). Indexed alongside parsing workers, a smaller table leaves the shared
-# CPU cache to them: at 100k notes the import takes 35.2 s with 16 MB, 37.8 s with 64 MB.
+# Full-text terms gathered in memory before a segment is written, during a bulk load:
+# larger means fewer segments to merge (100k notes: 9.2 -> 6.5 s for 1 -> 64 MB).
 BULK_FTS_HASHSIZE = 64 * 1024 * 1024
-ALONGSIDE_FTS_HASHSIZE = 16 * 1024 * 1024
 FTS_DEFAULT_HASHSIZE = 1024 * 1024  # SQLite's own default
 # Kept during a bulk load: the unique path index (it guards the one-row-per-file rule).
 _KEPT_INDEXES = ("idx_notes_path",)
 
 
-def begin_bulk(conn: sqlite3.Connection, *, text_alongside: bool) -> list[tuple[str, str]]:
-    """For a bulk load into an empty index: no per-row full-text or secondary-index work
-    (`text_alongside`: `index_text` gives the full text as the notes are parsed).
+def begin_bulk(conn: sqlite3.Connection, *, rebuild_text: bool) -> list[tuple[str, str]]:
+    """For a bulk load into an empty index: no per-row full-text or secondary-index work.
 
-    Returns (table, SQL) of the dropped indexes, for `end_bulk` (building an index once from
-    the loaded rows is cheaper than keeping it up to date row by row). Both run inside
+    `rebuild_text`: `end_bulk` rebuilds the full-text index from the notes; else the
+    caller gives it whole (`shard.merge_text`), and this leaves the full-text table alone.
+    Returns (table, SQL) of the dropped indexes, for `end_bulk` (building an index once
+    from the loaded rows is cheaper than keeping it up to date row by row). Both run inside
     the import's transaction, so a crash leaves the schema as it was.
     """
     conn.execute("DROP TRIGGER IF EXISTS notes_ai")
-    if text_alongside:
-        # No rebuild at the end will clear what an earlier, damaged index left in the
-        # full-text index: terms of notes long gone would match the new notes' ids.
-        conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('delete-all')")
-    hashsize = ALONGSIDE_FTS_HASHSIZE if text_alongside else BULK_FTS_HASHSIZE
-    _fts_config(conn, "hashsize", hashsize)
+    if rebuild_text:
+        _fts_config(conn, "hashsize", BULK_FTS_HASHSIZE)
     marks = ",".join("?" for _ in _KEPT_INDEXES)
     dropped = conn.execute(
         "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -212,6 +222,15 @@ def begin_bulk(conn: sqlite3.Connection, *, text_alongside: bool) -> list[tuple[
     for name, _table, _sql in dropped:
         conn.execute(f'DROP INDEX "{name}"')
     return [(table, sql) for _name, table, sql in dropped]
+
+
+def restore_indexes(
+    conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]], *, notes: bool
+) -> None:
+    """Recreate the dropped indexes of the notes table (`notes`), or of the others."""
+    for table, sql in indexes:
+        if (table == "notes") == notes:
+            conn.execute(sql)
 
 
 def set_synchronous(conn: sqlite3.Connection, *, durable: bool) -> None:
@@ -228,42 +247,24 @@ def set_synchronous(conn: sqlite3.Connection, *, durable: bool) -> None:
 
 
 def end_bulk(
-    conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]], *, text_indexed: bool
+    conn: sqlite3.Connection, indexes: Sequence[tuple[str, str]], *, rebuild_text: bool
 ) -> None:
-    """Resolve links, recreate the indexes `begin_bulk` dropped, rebuild the full-text index
-    unless `index_text` already gave it every note.
+    """Recreate the indexes `begin_bulk` dropped and put the insert trigger back.
 
-    The notes' indexes come first (link resolution looks notes up by name and title), the
-    links' after it (so resolving does not update an index on every link it points).
+    With `rebuild_text` (the rows came note by note): the notes' indexes first, then links
+    resolved (by name and title: indexed), the others' after (so resolving does not update
+    an index on every link it points), then the full-text index rebuilt from the notes.
+    Else (rows merged from shards, links resolved on the way in, notes indexed already):
+    the others' indexes only.
     """
-    for table, sql in indexes:
-        if table == "notes":
-            conn.execute(sql)
-    resolve_links(conn)
-    for table, sql in indexes:
-        if table != "notes":
-            conn.execute(sql)
-    if not text_indexed:
+    if rebuild_text:
+        restore_indexes(conn, indexes, notes=True)
+        resolve_links(conn)
+    restore_indexes(conn, indexes, notes=False)
+    if rebuild_text:
         rebuild_fts(conn)
+        _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
     _restore_insert_trigger(conn)
-    _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
-
-
-# A record's full-text columns, in notes_fts order (title, body, tags, authors).
-text_values = operator.itemgetter(*FTS_COLUMNS)
-
-
-_INDEX_TEXT = (
-    f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
-    f"VALUES (?, {', '.join('?' for _ in FTS_COLUMNS)})"
-)
-
-
-def index_text(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """During a bulk load: (note id, *text_values) into the full-text index directly, in
-    rising id order, for notes whose rows `shard.merge` writes later in the transaction
-    (an external-content index keeps only terms; its content is the notes table)."""
-    conn.executemany(_INDEX_TEXT, rows)
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
