@@ -87,7 +87,10 @@ def plan(
             known[path] = (note_id, mtime_ns, size, digest)
     seen: set[str] = set()
     for root in abs_roots:
-        for fs in scan([root], exclude=exclude, problems=result.problems):
+        # Stat data is compared with the index's: with nothing indexed under the roots,
+        # every file is read (and its stat taken then), so the walk need not stat them.
+        found = scan([root], exclude=exclude, problems=result.problems, stat=bool(known))
+        for fs in found:
             if fs.path in seen:
                 continue
             seen.add(fs.path)

@@ -35,8 +35,12 @@ def scan(
     *,
     exclude: Iterable[str] = (),
     problems: list[ScanProblem] | None = None,
+    stat: bool = True,
 ) -> Iterator[FileStat]:
-    """Yield every note file under the roots (a root may also be a single file)."""
+    """Yield every note file under the roots (a root may also be a single file).
+
+    `stat=False`: the files under a folder come with 0 for mtime, size and inode, for a
+    caller that needs only their paths (one system call less per note: 0.5 s per 100k)."""
     patterns = tuple(exclude)
     seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
@@ -50,7 +54,7 @@ def scan(
         if not os.path.isdir(root):
             yield FileStat(root, st.st_mtime_ns, st.st_size, st.st_ino)
             continue
-        yield from _walk(root, patterns, seen_dirs, problems)
+        yield from _walk(root, patterns, seen_dirs, problems, stat)
 
 
 def _walk(
@@ -58,6 +62,7 @@ def _walk(
     patterns: tuple[str, ...],
     seen: set[tuple[int, int]],
     problems: list[ScanProblem] | None,
+    stat: bool,
 ) -> Iterator[FileStat]:
     stack = [top]
     while stack:
@@ -87,6 +92,9 @@ def _walk(
                 if entry.is_dir():
                     subdirs.append(entry.path)
                 elif name.lower().endswith(NOTE_SUFFIXES) and entry.is_file():
+                    if not stat:
+                        yield FileStat(entry.path, 0, 0, 0)
+                        continue
                     est = entry.stat()
                     yield FileStat(entry.path, est.st_mtime_ns, est.st_size, est.st_ino)
             except OSError as exc:

@@ -498,7 +498,12 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         # The insert trigger is back: a later note is searchable at once, through the same
         # connection, and the full text of the others stays whole.
         write_note(folder, "late.md", "# Zyzzyva arrives late\n")
-        run(bulk, db_path, folder)
+        late = run(bulk, db_path, folder)
+        assert counts(late) == (1, 0, 0, 146, 0)
+        # each note's stat data, taken as it was read (the walk into an empty index takes none)
+        for path, *stat in bulk.execute("SELECT path, mtime_ns, size, inode FROM notes"):
+            st = os.stat(path)
+            assert stat == [st.st_mtime_ns, st.st_size, st.st_ino]
         assert query_paths(bulk, "zyzzyva") == ["late.md"]
         assert query_paths(bulk, "shard") == query_paths(single, "shard")
         bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")

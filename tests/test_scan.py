@@ -66,6 +66,19 @@ def test_scan_reports_stat_data(tmp_path: Path) -> None:
     assert (fs.mtime_ns, fs.size, fs.inode) == (1_234_567_890_123_456_789, 5, st.st_ino)
 
 
+def test_a_scan_for_paths_alone_finds_the_same_files_without_their_stat(tmp_path: Path) -> None:
+    touch(tmp_path, "a.md", "sub/b.md", ".git/c.md", "sub/d.txt", "x/skip.md")
+    (tmp_path / "alias.md").symlink_to(tmp_path / "a.md")
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "missing.md")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    for exclude in ((), ("x",)):
+        assert found(tmp_path, stat=False, exclude=exclude) == found(tmp_path, exclude=exclude)
+    assert {fs[1:] for fs in scan([str(tmp_path)], stat=False)} == {(0, 0, 0)}
+    # a root that is a file has been looked at anyway
+    (single,) = scan([str(tmp_path / "a.md")], stat=False)
+    assert single.size == 1
+
+
 def test_exclude_by_name_and_by_path(tmp_path: Path) -> None:
     touch(tmp_path, "keep.md", "drafts/a.md", "archive/2020/b.md", "x/skip-me.md")
     assert found(tmp_path, exclude=["drafts", "skip-*"]) == ["archive/2020/b.md", "keep.md"]
