@@ -285,7 +285,6 @@ def build_text(shards: Sequence[str], skipped: Sequence[int], built: str, declar
         conn.close()
 
 
-
 # The tables an FTS5 index with external content keeps its terms in (its settings are in
 # notes_fts_config, which the copy leaves alone).
 _FTS_TABLES = ("notes_fts_data", "notes_fts_idx", "notes_fts_docsize")
