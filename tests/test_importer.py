@@ -512,6 +512,46 @@ def test_bulk_load_gives_the_schema_and_rows_of_a_note_by_note_import(
         single.close()
 
 
+@pytest.mark.parametrize("notebook", ["hostile files", "real notebooks"])
+def test_a_bulk_load_of_hostile_and_real_notes_matches_a_note_by_note_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpora: Path, notebook: str
+) -> None:
+    """Every note through the workers' shards and the full-text helper: the same index as
+    note by note, the same failures, whatever the files hold."""
+    from tests import hostile
+
+    if notebook == "hostile files":
+        folder = tmp_path / "hostile"
+        hostile.build(folder, big=False)
+        roots = [folder]
+    else:
+        roots = [corpora / "obsidian-kepano-vault", corpora / "zola-rust-blog"]
+    try:
+        indexes = {}
+        failures = {}
+        for name, threshold, workers in (("bulk", 10, 2), ("single", 10**9, 1)):
+            monkeypatch.setattr(importer, "PARALLEL_THRESHOLD", threshold)
+            db_file = tmp_path / f"{name}.db"
+            connection = open_db(db_file)
+            statements = _trace(monkeypatch)
+            report = run(connection, db_file, *roots, workers=workers)
+            copied = any(s.startswith("INSERT INTO main.notes_fts_data") for s in statements)
+            assert copied == (name == "bulk")  # the bulk load took the shards' way
+            indexes[name] = connection
+            failures[name] = sorted((f.path, f.error) for f in report.failed)
+        bulk, single = indexes["bulk"], indexes["single"]
+        assert failures["bulk"] == failures["single"]
+        assert _schema(bulk) == _schema(single)
+        assert _contents(bulk) == _contents(single)
+        assert bulk.execute("SELECT count(*) FROM notes").fetchone()[0] > 20
+        bulk.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
+        for connection in indexes.values():
+            connection.close()
+    finally:
+        if notebook == "hostile files":
+            hostile.cleanup(folder)
+
+
 def _title_word(folder: Path, i: int) -> str:
     """The word after "Note i" in note i's title (make_notebook draws it at random)."""
     text = (folder / f"d{i % 20:02d}" / f"note-{i:05d}.md").read_text(encoding="utf-8")
