@@ -744,20 +744,37 @@ def test_rows_missing_from_the_shards_fail_the_import(
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
 
 
-def test_a_full_text_build_that_fails_fails_the_import_in_one_line(
+def _full_disk(*args: Any) -> None:
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+def _killed(*args: Any) -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (_full_disk, ImportIncomplete, r"full-text index: database or disk is full;"),
+        (_killed, WorkerDied, "full-text index stopped unexpectedly"),
+    ],
+    ids=["fails", "dies"],
+)
+def test_a_full_text_helper_that_fails_or_dies_ends_the_import_in_one_line(
     conn: sqlite3.Connection,
     db_path: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
+    build: Any,
+    error: type[Exception],
+    message: str,
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
-
-    def full_disk(*args: Any) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
-
-    monkeypatch.setattr(shard, "build_text", full_disk)  # in the helper process
-    with pytest.raises(ImportIncomplete, match=r"full-text index: database or disk is full;"):
+    monkeypatch.setattr(shard, "build_text", build)  # run in the helper process
+    with pytest.raises(error, match=message):
         run(conn, db_path, folder, workers=2)
     assert "Traceback" not in capfd.readouterr().err
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
@@ -767,21 +784,6 @@ def test_a_full_text_build_that_fails_fails_the_import_in_one_line(
     assert run(conn, db_path, folder, workers=2).added == 30  # nothing of the failure left
     assert query_paths(conn, "shard") != []
     conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('integrity-check')")
-
-
-def test_a_full_text_helper_that_dies_ends_the_import(
-    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import signal
-
-    folder = _bulk_book(tmp_path, monkeypatch, 30)
-    monkeypatch.setattr(
-        shard, "build_text", lambda *args: os.kill(os.getpid(), signal.SIGKILL)
-    )  # as the out-of-memory killer would
-    with pytest.raises(WorkerDied, match="full-text index stopped unexpectedly"):
-        run(conn, db_path, folder, workers=2)
-    assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
-    assert not _scratch_folders(db_path)
 
 
 def test_an_import_stopped_while_the_full_text_is_built_stops_the_helper_too(
