@@ -494,12 +494,6 @@ def _aside(fn: Callable[..., None], *args: Any) -> Iterator[Callable[[], None]]:
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
     receive, send = ctx.Pipe(duplex=False)
     helper = ctx.Process(target=_run_aside, args=(os.getpid(), send, fn, args), daemon=True)
-    _hold_sigint(True)  # see _parallel
-    try:
-        helper.start()
-    finally:
-        _hold_sigint(False)
-    send.close()
 
     def wait() -> None:
         try:
@@ -516,11 +510,19 @@ def _aside(fn: Callable[..., None], *args: Any) -> Iterator[Callable[[], None]]:
             )
 
     try:
+        _hold_sigint(True)  # see _parallel; a Ctrl-C held meanwhile arrives in this try
+        try:
+            helper.start()
+        finally:
+            _hold_sigint(False)
+        send.close()  # the helper's end: the pipe reports its death as end of file
         yield wait
     finally:
-        if helper.is_alive():
-            helper.terminate()
-        helper.join()
+        if helper.pid is not None:  # started
+            if helper.is_alive():
+                helper.kill()  # its work is scratch: nothing to finish
+            helper.join()
+        send.close()
         receive.close()
 
 
@@ -557,6 +559,9 @@ def _quiet_child(parent: int) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked child keeps the parent's handlers: `watch` turns SIGTERM into a request to
+    # stop, which a child would never act on.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _hold_sigint(False)  # held back by the parent while it forked
 
     def watch() -> None:

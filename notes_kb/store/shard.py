@@ -297,9 +297,10 @@ def merge_text(conn: sqlite3.Connection, built: str) -> None:
     Copies FTS5's own tables: same declaration, same library, so the same index a rebuild
     gives. FTS5 keeps a view of them per connection that it renews only when another
     connection commits, so `conn` must be one on which nothing has read or written the
-    full-text table, closed once the transaction ends. A built index of another FTS5 format
-    version is not copied: the full text is then rebuilt from the notes. Attached until
-    `detach`.
+    full-text table, closed once the transaction ends (the settings in notes_fts_config
+    stay as they were: the copy leaves them alone). A built index of another FTS5 format
+    version, or one missing notes, is not kept: the full text is then rebuilt from the
+    notes. Attached until `detach`.
     """
     conn.execute(f"ATTACH DATABASE ? AS {_TEXT}", (built,))
     version = "SELECT v FROM {}.notes_fts_config WHERE k = 'version'"
@@ -312,6 +313,9 @@ def merge_text(conn: sqlite3.Connection, built: str) -> None:
     for table in _FTS_TABLES:
         conn.execute(f"DELETE FROM main.{table}")
         conn.execute(f"INSERT INTO main.{table} SELECT * FROM {_TEXT}.{table}")
+    sizes = conn.execute("SELECT count(*) FROM main.notes_fts_docsize").fetchone()[0]
+    if sizes != conn.execute("SELECT count(*) FROM main.notes").fetchone()[0]:
+        rebuild_fts(conn)  # not every note in it: made again from the notes instead
 
 
 _GAPS = "nkb_import_gaps"

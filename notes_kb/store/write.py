@@ -138,9 +138,13 @@ def touch(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, int]]) -
 
 
 # The id of the note a link points to, from its `resolved` column ({0}): for a path, the
-# note at that path (with or without .md); for a wikilink, the note with that file name,
-# else the one with that title (the lowest id where several share it).
-_INTERNAL_TARGET = "(SELECT n.id FROM main.notes n WHERE n.path = {0} OR n.path = {0} || '.md')"
+# note at that path, else at that path with .md added (a prefix sorts first); for a
+# wikilink, the note with that file name, else the one with that title (the lowest id
+# where several share it).
+_INTERNAL_TARGET = (
+    "(SELECT n.id FROM main.notes n WHERE n.path = {0} OR n.path = {0} || '.md' "
+    "ORDER BY n.path LIMIT 1)"
+)
 _WIKI_TARGET = (
     "COALESCE("
     "(SELECT n.id FROM main.notes n WHERE n.stem = {0} ORDER BY n.id LIMIT 1),"
