@@ -180,20 +180,20 @@ def run_import(
         progress(0, total)
     count = workers if workers is not None else (os.cpu_count() or 1)
     db_file = _db_file(conn)
+    own: sqlite3.Connection | None = None
     if total >= PARALLEL_THRESHOLD and count >= 2 and db_file and _empty(conn):
         # A bulk load through shards copies a full-text index in (shard.merge_text): on a
         # connection of its own, which nothing has used the full-text table on, closed
         # after. Other connections, this caller's included, see the copy when it commits.
         own = db.connect(Path(db_file), create=False)
-        try:
-            own.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-            _transaction(own, work, full, revisit_tag, count, report, progress, own=True)
-        finally:
-            own.close()
-    else:
+    target = own or conn
+    try:
         if total >= PARALLEL_THRESHOLD:
-            conn.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
-        _transaction(conn, work, full, revisit_tag, count, report, progress, own=False)
+            target.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+        _transaction(target, work, full, revisit_tag, count, report, progress, own=own is not None)
+    finally:
+        if own is not None:
+            own.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -434,12 +434,11 @@ def _parallel(
     A worker that dies (the out-of-memory killer, a signal) ends the import with WorkerDied
     instead of leaving it waiting for results that will never come.
     """
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     window = _IN_FLIGHT_PER_WORKER * workers
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
+    ctx = _context()
     counter = ctx.Value("i", 0)
     pool = ProcessPoolExecutor(
         workers,
@@ -489,9 +488,7 @@ def _aside(fn: Callable[..., None], *args: Any) -> Iterator[Callable[[], None]]:
     """fn(*args) in a helper process while this one goes on. Gives `wait`, which returns
     once fn has returned and raises if it failed or the helper died; leaving the block
     ends the helper, finished or not (Ctrl-C, an error here)."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
+    ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     helper = ctx.Process(target=_run_aside, args=(os.getpid(), send, fn, args), daemon=True)
 
@@ -537,6 +534,13 @@ def _run_aside(parent: int, send: Any, fn: Callable[..., None], args: tuple[Any,
         send.send(None)
     finally:
         send.close()
+
+
+def _context() -> Any:
+    """Child processes by fork where there is one (no re-import of everything per child)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork" if hasattr(os, "fork") else None)
 
 
 def _hold_sigint(hold: bool) -> None:

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
+from notes_kb.store import write
 from notes_kb.store.read import SNIPPET_CLOSE, SNIPPET_OPEN
 
 #: One note as the engines index it: id, path, hash, title, body, tags (JSON), authors (JSON).
@@ -120,7 +121,7 @@ def unmatched(conn: sqlite3.Connection, terms: Iterable[str]) -> list[str]:
 
 def rebuild_fts(conn: sqlite3.Connection) -> int:
     """Rebuild the FTS5 index from the notes table; returns the number of notes."""
-    conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
+    write.rebuild_fts(conn)
     return note_count(conn)
 
 

@@ -269,15 +269,15 @@ def build_text(shards: Sequence[str], skipped: Sequence[int], built: str, declar
             "INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', ?)", (BULK_FTS_HASHSIZE,)
         )
         note_id = _ids_closing_gaps(conn, skipped)
+        cols = ", ".join(FTS_COLUMNS)
         arms = []
         for i, path in enumerate(shards):
             conn.execute(f"ATTACH DATABASE ? AS {_ATTACHED}{i}", (path,))
-            arms.append(f"SELECT pos, {', '.join(FTS_COLUMNS)} FROM {_ATTACHED}{i}.notes")
+            arms.append(f"SELECT pos, {cols} FROM {_ATTACHED}{i}.notes")
         # In id order, as FTS5 writes a segment each time ids go back: the shards are read
         # side by side in key order (a merge, no sort).
         conn.execute(
-            f"INSERT INTO notes_fts(rowid, {', '.join(FTS_COLUMNS)}) "
-            f"SELECT {note_id.format('s.pos')}, {', '.join(FTS_COLUMNS)} "
+            f"INSERT INTO notes_fts(rowid, {cols}) SELECT {note_id.format('s.pos')}, {cols} "
             f"FROM ({' UNION ALL '.join(arms)} ORDER BY pos) AS s"
         )
         conn.execute("COMMIT")
