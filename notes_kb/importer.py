@@ -181,19 +181,27 @@ def run_import(
     count = workers if workers is not None else (os.cpu_count() or 1)
     db_file = _db_file(conn)
     own: sqlite3.Connection | None = None
-    if total >= PARALLEL_THRESHOLD and count >= 2 and db_file and _empty(conn):
-        # A bulk load through shards copies a full-text index in (shard.merge_text): on a
-        # connection of its own, which nothing has used the full-text table on, closed
-        # after. Other connections, this caller's included, see the copy when it commits.
-        own = db.connect(Path(db_file), create=False)
-    target = own or conn
+    rollback_journal = False
     try:
+        if total >= PARALLEL_THRESHOLD and count >= 2 and db_file and _empty(conn):
+            # Nothing in the index an import cannot rebuild: no need for WAL's second copy.
+            rollback_journal = _rebuildable(conn) and db.leave_wal(conn)
+            # A bulk load through shards copies a full-text index in (shard.merge_text): on
+            # a connection of its own, which nothing has used the full-text table on, closed
+            # after. Other connections, this caller's included, see the copy when it commits.
+            own = db.connect(Path(db_file), create=False)
+        target = own or conn
         if total >= PARALLEL_THRESHOLD:
             target.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
         _transaction(target, work, full, revisit_tag, count, report, progress, own=own is not None)
     finally:
-        if own is not None:
-            own.close()
+        try:
+            if own is not None:
+                own.close()
+        finally:
+            # (also after an import killed in rollback mode: see db.leave_wal)
+            if rollback_journal or (db_file and not db.in_wal(conn)):
+                db.back_to_wal(conn)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -79,6 +79,14 @@ def _check(db: Path, *, deep: bool = True) -> Fingerprint:
         conn.close()
 
 
+def _journal_mode(db: Path) -> str:
+    raw = sqlite3.connect(db)
+    try:
+        return str(raw.execute("PRAGMA journal_mode").fetchone()[0])
+    finally:
+        raw.close()
+
+
 def _mutate(notes: Path, rng: random.Random) -> None:
     """Delete, edit and add notes: the new state differs from the old in every way."""
     files = sorted(notes.rglob("*.md"))
@@ -188,6 +196,8 @@ def test_sigkill_leaves_the_old_or_the_new_state(setup: Setup, tmp_path: Path) -
         if index == count // 2:  # a later import finishes the job, and clears what was left
             _timed_import(db, notes)
             assert _check(db) == new
+            # however the kill left the journal (a fresh load runs on a rollback journal)
+            assert _journal_mode(db) == "wal"
             assert not list(tmp_path.glob(f"{db.name}.import-*")), "worker shards left behind"
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)

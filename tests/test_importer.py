@@ -640,26 +640,78 @@ def test_shards_are_removed_after_a_failed_load_and_after_a_killed_one(
         assert not _scratch_folders(db_path)
 
 
-def test_a_reader_arriving_during_a_bulk_load_reads_the_old_index_at_once(
+def test_a_reader_arriving_during_a_bulk_load_waits_for_it_then_reads_every_note(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import threading
+
     folder = _bulk_book(tmp_path, monkeypatch, 30)
+    # A cache of a few pages: the load writes to the index file long before it commits.
+    monkeypatch.setattr(importer, "IMPORT_CACHE_KIB", 1)
     real_end = write.end_bulk
+    at_once: list[str] = []
     seen: list[int] = []
 
-    def end_bulk(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
-        real_end(c, indexes, **kwargs)  # every row written, the transaction still open
-        reader = open_db(db_path)  # a `search` started in another terminal, say
+    def count() -> None:  # a `search` started in another terminal, say
+        reader = open_db(db_path)
         try:
-            reader.execute("PRAGMA busy_timeout = 0")  # fail rather than wait for the import
             seen.append(reader.execute("SELECT count(*) FROM notes").fetchone()[0])
         finally:
             reader.close()
 
+    def end_bulk(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
+        real_end(c, indexes, **kwargs)  # every row written, the transaction still open
+        impatient = sqlite3.connect(db_path)
+        impatient.execute("PRAGMA busy_timeout = 0")
+        try:
+            impatient.execute("SELECT count(*) FROM notes").fetchone()
+        except sqlite3.OperationalError as exc:
+            at_once.append(str(exc))
+        finally:
+            impatient.close()
+        reader.start()
+
+    reader = threading.Thread(target=count)
     monkeypatch.setattr(write, "end_bulk", end_bulk)
     assert run(conn, db_path, folder, workers=2).added == 30
-    assert seen == [0]
+    reader.join(timeout=60)
+    assert at_once == ["database is locked"]  # no half-loaded index to read
+    assert seen == [30]
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_bulk_load_keeps_the_wal_while_another_connection_is_open(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bulk_book(tmp_path, monkeypatch, 30)
+    other = open_db(db_path)  # a `serve` or `watch`: SQLite cannot leave WAL mode under it
+    real_end = write.end_bulk
+    seen: list[int] = []
+
+    def end_bulk(c: sqlite3.Connection, indexes: Any, **kwargs: Any) -> None:
+        real_end(c, indexes, **kwargs)
+        assert c.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        other.execute("PRAGMA busy_timeout = 0")  # readers read the old index at once
+        seen.append(other.execute("SELECT count(*) FROM notes").fetchone()[0])
+
+    monkeypatch.setattr(write, "end_bulk", end_bulk)
+    try:
+        assert run(conn, db_path, folder, workers=2).added == 30
+        assert seen == [0]
+        assert other.execute("SELECT count(*) FROM notes").fetchone() == (30,)
+    finally:
+        other.close()
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_an_import_puts_back_the_wal_an_interrupted_bulk_load_left(
+    conn: sqlite3.Connection, db_path: Path, tmp_path: Path
+) -> None:
+    note = write_note(tmp_path / "book", "one.md", "---\ntitle: One\n---\nbody\n")
+    assert conn.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)  # as if
+    assert run(conn, db_path, note).added == 1
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert run(conn, db_path, note).unchanged == 1
 
 
 def test_a_bulk_load_uses_no_more_shards_than_sqlite_can_attach(
@@ -923,7 +975,7 @@ def _import_steps(
             report = run(connection, db_path, folder, workers=2)
         finally:
             connection.set_trace_callback(None)
-    steps = ("PRAGMA synchronous", "BEGIN", "COMMIT", "ROLLBACK")
+    steps = ("PRAGMA synchronous", "PRAGMA journal_mode =", "BEGIN", "COMMIT", "ROLLBACK")
     return report, [s for s in statements if s.startswith(steps)]
 
 
@@ -936,12 +988,18 @@ def test_a_bulk_load_commits_without_waiting_for_the_disk_then_is_durable_again(
     folder = _bulk_book(tmp_path, monkeypatch, 30)
     _report, order = _import_steps(conn, db_path, folder)
     assert order == [
-        "PRAGMA synchronous = OFF",
+        "PRAGMA journal_mode = DELETE",  # on the caller's connection, the only one open
+        "PRAGMA synchronous = OFF",  # then on the bulk load's own connection, closed after
         "BEGIN IMMEDIATE",
         "COMMIT",
         "PRAGMA synchronous = NORMAL",
-    ]  # on the bulk load's own connection, closed after
+        "PRAGMA synchronous = OFF",  # the caller's again: back to WAL without a flush
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
+    ]
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (30,)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert _synchronous(conn) == _NORMAL
 
 
 def test_an_import_into_an_index_with_notes_is_always_durable(
@@ -976,24 +1034,32 @@ def test_a_failed_bulk_load_leaves_the_connection_durable(
     ]
     assert not conn.in_transaction
     assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_notes_or_history_that_arrive_before_the_bulk_load_starts_make_it_durable(
     conn: sqlite3.Connection, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = _bulk_book(tmp_path, monkeypatch, 30)
-    answers = iter([True, False])  # rebuildable when planned, not once the lock is held
+    # Rebuildable when planned (twice: for the journal, then the transaction), not once the
+    # lock is held.
+    answers = iter([True, True, False])
     monkeypatch.setattr(importer, "_rebuildable", lambda c: next(answers))
     report, order = _import_steps(conn, db_path, folder)
     assert report.added == 30
     assert order == [
+        "PRAGMA journal_mode = DELETE",
         "PRAGMA synchronous = OFF",
         "BEGIN IMMEDIATE",
         "ROLLBACK",
         "PRAGMA synchronous = NORMAL",
         "BEGIN IMMEDIATE",
-        "COMMIT",
+        "COMMIT",  # durable: a rollback journal synced at the commit
+        "PRAGMA synchronous = OFF",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
     ]
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def _shard_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
