@@ -90,22 +90,24 @@ def plan(
         # Stat data is compared with the index's: with nothing indexed under the roots,
         # every file is read (and its stat taken then), so the walk need not stat them.
         found = scan([root], exclude=exclude, problems=result.problems, stat=bool(known))
+        to_read = result.to_read
         for fs in found:
-            if fs.path in seen:
+            path = fs.path
+            if path in seen:
                 continue
-            seen.add(fs.path)
-            if not _encodable(fs.path):
-                result.problems.append(ScanProblem(display_path(fs.path), _NOT_UTF8))
+            seen.add(path)
+            if not (path.isascii() or _encodable(path)):
+                result.problems.append(ScanProblem(display_path(path), _NOT_UTF8))
                 continue
-            old = known.get(fs.path)
+            old = known.get(path) if known else None
             if old is None:
-                result.to_read.append((fs, root, None))
+                to_read.append((fs, root, None))
             elif full:
-                result.to_read.append((fs, root, ""))  # known, but re-parse whatever its hash
+                to_read.append((fs, root, ""))  # known, but re-parse whatever its hash
             elif old[1] == fs.mtime_ns and old[2] == fs.size:
                 result.unchanged += 1
             else:
-                result.to_read.append((fs, root, old[3]))
+                to_read.append((fs, root, old[3]))
     for path, (note_id, _m, _s, digest) in known.items():
         if path not in seen:
             result.missing[path] = (note_id, digest)

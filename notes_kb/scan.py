@@ -82,6 +82,7 @@ def _walk(
                 problems.append(ScanProblem(folder, exc.strerror or str(exc)))
             continue
         subdirs: list[str] = []
+        notes: list[FileStat] = []
         for entry in entries:
             name = entry.name
             if name[0] == ".":
@@ -92,12 +93,18 @@ def _walk(
                 if entry.is_dir():
                     subdirs.append(entry.path)
                 elif name.lower().endswith(NOTE_SUFFIXES) and entry.is_file():
-                    if not stat:
-                        yield FileStat(entry.path, 0, 0, 0)
-                        continue
-                    est = entry.stat()
-                    yield FileStat(entry.path, est.st_mtime_ns, est.st_size, est.st_ino)
+                    if stat:
+                        est = entry.stat()
+                        fields = (entry.path, est.st_mtime_ns, est.st_size, est.st_ino)
+                    else:
+                        fields = (entry.path, 0, 0, 0)
+                    notes.append(_new(FileStat, fields))
             except OSError as exc:
                 if problems is not None:
                     problems.append(ScanProblem(entry.path, exc.strerror or str(exc)))
+        yield from notes
         stack.extend(sorted(subdirs, reverse=True))
+
+
+# A FileStat made from a tuple without NamedTuple's Python-level __new__ (one per note).
+_new = tuple.__new__
