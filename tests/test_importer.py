@@ -1066,7 +1066,7 @@ def _shard_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     raw = sqlite3.connect(path)
     try:
         return {
-            table: raw.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            table: raw.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall()
             for table in ("notes", "note_tags", "note_authors", "note_categories", "links")
         }
     finally:
