@@ -254,21 +254,25 @@ def _transaction(
             if through_shards:
                 scratch = shard.Scratch(_db_file(conn))
                 _load_through_shards(
-                    conn, work, revisit_tag, workers, scratch.path, report, progress, dropped
+                    conn,
+                    work,
+                    revisit_tag,
+                    workers,
+                    scratch.path,
+                    report,
+                    progress,
+                    dropped,
+                    meanwhile=lambda: _record(conn, work, report),
                 )
             else:
                 _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
                 write.end_bulk(conn, dropped, rebuild_text=True)
+                _record(conn, work, report)
         else:
             _load_note_by_note(conn, work, revisit_tag, workers, report, progress)
             if report.changed or full:
                 write.resolve_links(conn)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        for root in work.roots:
-            write.record_source(conn, root, now)
-        write.set_state(conn, "last_import", now)
-        if report.changed:
-            write.set_state(conn, "generation", str(time.time_ns()))
+            _record(conn, work, report)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -284,6 +288,17 @@ def _transaction(
                     shard.detach(conn)
                 finally:
                     scratch.remove()
+
+
+def _record(conn: sqlite3.Connection, work: Plan, report: ImportReport) -> None:
+    """What the index keeps of the import itself: its sources (with their note counts), when
+    it ran and, when notes changed, a new generation."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    for root in work.roots:
+        write.record_source(conn, root, now)
+    write.set_state(conn, "last_import", now)
+    if report.changed:
+        write.set_state(conn, "generation", str(time.time_ns()))
 
 
 def _load_note_by_note(
@@ -349,11 +364,13 @@ def _load_through_shards(
     report: ImportReport,
     progress: Progress | None,
     dropped: Sequence[tuple[str, str]],
+    *,
+    meanwhile: Callable[[], None],
 ) -> None:
     """Into an empty index: workers parse the notes and write the rows to shards of their
     own in `scratch`; then, while a helper process builds the full-text index from the
-    shards, this one merges their rows into the index and builds the other indexes (see
-    store.shard); `dropped` are the indexes `write.begin_bulk` dropped."""
+    shards, this one merges their rows into the index, builds the other indexes and runs
+    `meanwhile` (see store.shard); `dropped` are the indexes `write.begin_bulk` dropped."""
     first_id = write.next_id(conn)
     tasks = list(enumerate(_read_tasks(work.to_read, revisit_tag), start=first_id))
     chunks = [tasks[i : i + SHARD_CHUNK] for i in range(0, len(tasks), SHARD_CHUNK)]
@@ -398,6 +415,7 @@ def _load_through_shards(
                 f"scratch files in {scratch}; the index was not changed"
             )
         write.end_bulk(conn, dropped, rebuild_text=False)
+        meanwhile()  # the full text usually takes longer
         text_built()
     shard.merge_text(conn, built)
 
