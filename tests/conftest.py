@@ -140,6 +140,15 @@ def open_db(path: Path) -> sqlite3.Connection:
     return prepare(connect(path))
 
 
+def raw_pragma(path: Path, name: str) -> object:
+    """A pragma's value read by plain sqlite3, with none of notes-kb's set-up or migrations."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def write_note(folder: Path, name: str, text: str | bytes) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)

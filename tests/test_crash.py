@@ -16,6 +16,7 @@ from pathlib import Path
 
 import hostile
 import pytest
+from conftest import raw_pragma
 
 from notes_kb.store import health
 from notes_kb.store.db import connect
@@ -77,14 +78,6 @@ def _check(db: Path, *, deep: bool = True) -> Fingerprint:
         return _fingerprint(conn)
     finally:
         conn.close()
-
-
-def _journal_mode(db: Path) -> str:
-    raw = sqlite3.connect(db)
-    try:
-        return str(raw.execute("PRAGMA journal_mode").fetchone()[0])
-    finally:
-        raw.close()
 
 
 def _mutate(notes: Path, rng: random.Random) -> None:
@@ -197,7 +190,7 @@ def test_sigkill_leaves_the_old_or_the_new_state(setup: Setup, tmp_path: Path) -
             _timed_import(db, notes)
             assert _check(db) == new
             # however the kill left the journal (a fresh load runs on a rollback journal)
-            assert _journal_mode(db) == "wal"
+            assert raw_pragma(db, "journal_mode") == "wal"
             assert not list(tmp_path.glob(f"{db.name}.import-*")), "worker shards left behind"
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import raw_pragma
 
 from notes_kb.errors import IndexError_, SchemaTooNew
 from notes_kb.store import db as store_db
@@ -23,11 +24,7 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def _version(path: Path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        conn.close()
+    return int(str(raw_pragma(path, "user_version")))
 
 
 def _stamp(path: Path, version: int) -> None:
