@@ -183,11 +183,10 @@ def run_import(
     count = workers if workers is not None else (os.cpu_count() or 1)
     db_file = _db_file(conn)
     own: sqlite3.Connection | None = None
-    rollback_journal = False
     try:
         if total >= PARALLEL_THRESHOLD and count >= 2 and db_file and _empty(conn):
-            # Nothing in the index an import cannot rebuild: no need for WAL's second copy.
-            rollback_journal = _rebuildable(conn) and db.leave_wal(conn)
+            if _rebuildable(conn):  # nothing an import cannot rebuild: no WAL's second copy
+                db.leave_wal(conn)
             # A bulk load through shards copies a full-text index in (shard.merge_text): on
             # a connection of its own, which nothing has used the full-text table on, closed
             # after. Other connections, this caller's included, see the copy when it commits.
@@ -202,7 +201,7 @@ def run_import(
                 own.close()
         finally:
             # (also after an import killed in rollback mode: see db.leave_wal)
-            if rollback_journal or (db_file and not db.in_wal(conn)):
+            if db_file and not db.in_wal(conn):
                 db.back_to_wal(conn)
     report.seconds = time.perf_counter() - started
     return report

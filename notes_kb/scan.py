@@ -20,6 +20,10 @@ class FileStat(NamedTuple):
     inode: int
 
 
+# A FileStat made from a tuple without NamedTuple's Python-level __new__ (one per note).
+_new = tuple.__new__
+
+
 @dataclass
 class ScanProblem:
     path: str
@@ -104,7 +108,3 @@ def _walk(
                     problems.append(ScanProblem(entry.path, exc.strerror or str(exc)))
         yield from notes
         stack.extend(sorted(subdirs, reverse=True))
-
-
-# A FileStat made from a tuple without NamedTuple's Python-level __new__ (one per note).
-_new = tuple.__new__

@@ -69,22 +69,21 @@ def connect(path: Path, *, create: bool = True, readonly: bool = False) -> sqlit
     return conn
 
 
-def leave_wal(conn: sqlite3.Connection) -> bool:
+def leave_wal(conn: sqlite3.Connection) -> None:
     """Switch the index to a rollback journal, if no other connection has it open.
 
     For a bulk load into an empty index: its pages then go to the file once, where the WAL
     writes them twice (to the log, then to the file at the checkpoint) and deletes a log
     as big as the index (100k notes: 1.5 s of 31). Readers arriving meanwhile wait for the
-    commit (the busy timeout) instead of reading the empty index. False, and nothing
-    changed, when another connection is open (a `serve`, a `watch`...): SQLite cannot leave
-    WAL mode then. `back_to_wal` once the load has committed or rolled back (or, when it
-    was killed, at the next import).
+    commit (the busy timeout) instead of reading the empty index. Nothing changes when
+    another connection is open (a `serve`, a `watch`...): SQLite cannot leave WAL mode
+    then. `back_to_wal` once the load has committed or rolled back (or, when it was
+    killed, at the next import).
     """
     conn.execute("PRAGMA busy_timeout = 0")
     try:
-        return str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]) == "delete"
-    except sqlite3.OperationalError:  # busy, or inside a transaction: WAL it is
-        return False
+        with contextlib.suppress(sqlite3.OperationalError):  # busy, or in a transaction:
+            conn.execute("PRAGMA journal_mode = DELETE")  # WAL it is
     finally:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 

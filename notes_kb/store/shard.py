@@ -28,6 +28,7 @@ from notes_kb.store.migrations import FTS_COLUMNS
 from notes_kb.store.write import (
     BULK_FTS_HASHSIZE,
     NOTE_COLUMNS,
+    fts_config,
     link_target,
     note_values,
     rebuild_fts,
@@ -259,9 +260,7 @@ def build_text(shards: Sequence[str], skipped: Sequence[int], built: str, declar
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(declaration)
         conn.execute("BEGIN")
-        conn.execute(
-            "INSERT INTO notes_fts(notes_fts, rank) VALUES ('hashsize', ?)", (BULK_FTS_HASHSIZE,)
-        )
+        fts_config(conn, "hashsize", BULK_FTS_HASHSIZE)
         note_id = _ids_closing_gaps(conn, skipped)
         cols = ", ".join(FTS_COLUMNS)
         arms = []

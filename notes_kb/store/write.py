@@ -215,7 +215,7 @@ def begin_bulk(conn: sqlite3.Connection, *, rebuild_text: bool) -> list[tuple[st
     """
     conn.execute("DROP TRIGGER IF EXISTS notes_ai")
     if rebuild_text:
-        _fts_config(conn, "hashsize", BULK_FTS_HASHSIZE)
+        fts_config(conn, "hashsize", BULK_FTS_HASHSIZE)
     marks = ",".join("?" for _ in _KEPT_INDEXES)
     dropped = conn.execute(
         "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -267,7 +267,7 @@ def end_bulk(
     restore_indexes(conn, indexes, notes=False)
     if rebuild_text:
         rebuild_fts(conn)
-        _fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
+        fts_config(conn, "hashsize", FTS_DEFAULT_HASHSIZE)
     _restore_insert_trigger(conn)
 
 
@@ -276,7 +276,8 @@ def rebuild_fts(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')")
 
 
-def _fts_config(conn: sqlite3.Connection, key: str, value: int) -> None:
+def fts_config(conn: sqlite3.Connection, key: str, value: int) -> None:
+    """Set one of the full-text index's settings (FTS5's own, kept in notes_fts_config)."""
     conn.execute("INSERT INTO notes_fts(notes_fts, rank) VALUES (?, ?)", (key, value))
 
 
